@@ -1,0 +1,93 @@
+//! Command-line definition and dispatch. Each subcommand's arguments and
+//! behaviour live in `cmd/<name>.rs`; this file only wires them together,
+//! sets up logging and turns the outcome into an exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::cmd::{self, Globals};
+use crate::error::exit_for;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0   success (also: nothing to do)
+  65  some input file was rejected (the others were processed)
+  66  an input path is missing
+  69  a service (SMTP server) is unavailable or refused us
+  73  output could not be written
+  75  temporary failure (another run holds the lock, mail deferred); retry later
+  78  configuration error; nothing was done
+  1   any other error
+When several happen in one run, the most serious wins (1 > 78 > 73 > 66 > 69 > 75 > 65).";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "newsdesk",
+    version,
+    about = "Turns a journalism archive into RSS, Atom and JSON feeds and themed email digests.",
+    after_help = EXIT_CODES,
+    propagate_version = true
+)]
+pub struct Cli {
+    /// Configuration file; relative paths in it resolve against its directory.
+    #[arg(
+        long,
+        global = true,
+        env = "NEWSDESK_CONFIG",
+        default_value = "newsdesk.toml"
+    )]
+    pub config: PathBuf,
+    /// Print nothing on stdout unless something changed or went wrong.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// More log detail on stderr (-v info, -vv debug); NEWSDESK_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse archive files and show what newsdesk reads, without storing anything.
+    Inspect(cmd::inspect::Args),
+    /// Read new and changed archive files into the store.
+    Ingest(cmd::ingest::Args),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.quiet, cli.verbose);
+    let globals = Globals::new(cli.config.clone(), cli.quiet, cli.verbose);
+    let result = match &cli.command {
+        Command::Inspect(a) => cmd::inspect::execute(a, &globals),
+        Command::Ingest(a) => cmd::ingest::execute(a, &globals),
+    };
+    match result {
+        Ok(code) => code.into(),
+        Err(err) => {
+            eprintln!("newsdesk: error: {err:#}");
+            exit_for(&err).into()
+        }
+    }
+}
+
+fn init_logging(quiet: bool, verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        _ => "debug",
+    };
+    let filter =
+        EnvFilter::try_from_env("NEWSDESK_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

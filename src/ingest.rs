@@ -1,0 +1,285 @@
+//! Scanning archive dirs, change detection, calling parsers, upserts.
+//!
+//! A file is re-read only when its size or mtime changed, and re-parsed only
+//! when its bytes changed too, so a no-op pass costs one `stat` per file and
+//! one indexed read of the `files` table. Parsing runs on all cores in chunks,
+//! so a 100,000-file archive never sits in memory at once.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use anyhow::{Context as _, Result};
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::error::Error;
+use crate::parse::{self, Context};
+use crate::store::{IngestBatch, IngestOutcome, NewFileVersion, ParsedFile, Store};
+
+/// Files parsed per transaction; bounds memory on a cold ingest.
+const CHUNK: usize = 256;
+
+/// One archive file found on disk.
+#[derive(Debug, Clone)]
+pub struct FoundFile {
+    /// Stable key: the path relative to the config dir, `/`-separated.
+    pub key: String,
+    /// Path relative to its archive dir (source of derived ids).
+    pub relative: String,
+    pub path: PathBuf,
+    pub size: i64,
+    pub mtime_ns: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Re-read every file even if its size and mtime are unchanged.
+    pub force: bool,
+}
+
+/// What one ingest pass did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct IngestReport {
+    pub scanned: usize,
+    /// Files whose bytes were read and parsed this pass.
+    pub parsed: usize,
+    #[serde(flatten)]
+    pub outcome: IngestOutcome,
+}
+
+impl IngestReport {
+    pub fn changed(&self) -> bool {
+        let o = &self.outcome;
+        o.new + o.updated + o.removed > 0 || !o.rejected.is_empty()
+    }
+
+    pub fn summary(&self) -> String {
+        let o = &self.outcome;
+        let mut s = format!(
+            "ingested {} new, {} updated, {} rejected",
+            o.new,
+            o.updated,
+            o.rejected.len()
+        );
+        if o.removed > 0 {
+            s.push_str(&format!(", {} removed", o.removed));
+        }
+        s
+    }
+}
+
+/// Finds every archive file the config selects, sorted by key.
+pub fn scan(config: &Config) -> Result<Vec<FoundFile>> {
+    let include = globs(&config.archive.include)?;
+    let exclude = globs(&config.archive.exclude)?;
+    let mut found = Vec::new();
+    for dir in config.archive_dirs() {
+        if !dir.is_dir() {
+            return Err(Error::MissingInput(dir).into());
+        }
+        for entry in walkdir::WalkDir::new(&dir)
+            .follow_links(false)
+            .sort_by_file_name()
+        {
+            let entry = entry.with_context(|| format!("cannot scan {}", dir.display()))?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let rel = entry.path().strip_prefix(&dir).unwrap_or(entry.path());
+            let relative = slash_path(rel);
+            // Hidden files and editor leftovers are never articles.
+            if relative.split('/').any(|seg| seg.starts_with('.'))
+                || relative.ends_with('~')
+                || !include.is_match(rel)
+                || exclude.is_match(rel)
+            {
+                continue;
+            }
+            let meta = entry
+                .metadata()
+                .with_context(|| format!("cannot stat {}", entry.path().display()))?;
+            let mtime_ns = meta
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+                .map_or(0, |d| d.as_nanos() as i64);
+            let key = match entry.path().strip_prefix(&config.root) {
+                Ok(p) => slash_path(p),
+                Err(_) => entry.path().to_string_lossy().into_owned(),
+            };
+            found.push(FoundFile {
+                key,
+                relative,
+                path: entry.path().to_path_buf(),
+                size: meta.len() as i64,
+                mtime_ns,
+            });
+        }
+    }
+    found.sort_by(|a, b| a.key.cmp(&b.key));
+    found.dedup_by(|a, b| a.key == b.key);
+    Ok(found)
+}
+
+fn globs(patterns: &[String]) -> Result<globset::GlobSet> {
+    let mut b = globset::GlobSetBuilder::new();
+    for p in patterns {
+        b.add(
+            globset::GlobBuilder::new(p)
+                .literal_separator(false)
+                .build()?,
+        );
+    }
+    Ok(b.build()?)
+}
+
+fn slash_path(p: &Path) -> String {
+    p.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Scans, parses what changed and stores it. Rejected files are reported in
+/// the outcome; an unreadable archive dir is an error.
+pub fn ingest(
+    config: &Config,
+    store: &mut Store,
+    now: DateTime<Utc>,
+    opts: &IngestOptions,
+) -> Result<IngestReport> {
+    let found = scan(config)?;
+    let known = store.file_states()?;
+    let present: HashSet<&str> = found.iter().map(|f| f.key.as_str()).collect();
+
+    let gone: HashSet<String> = known
+        .keys()
+        .filter(|k| !present.contains(k.as_str()))
+        .cloned()
+        .collect();
+    let moved_from: HashMap<String, String> = gone
+        .iter()
+        .filter_map(|k| {
+            let st = &known[k];
+            st.article_id.clone().map(|id| (st.hash.clone(), id))
+        })
+        .collect();
+
+    let candidates: Vec<&FoundFile> = found
+        .iter()
+        .filter(|f| {
+            opts.force
+                || known
+                    .get(&f.key)
+                    .is_none_or(|st| st.size != f.size || st.mtime_ns != f.mtime_ns)
+        })
+        .collect();
+
+    let base_url = config.site.base_url.clone();
+    let mut report = IngestReport {
+        scanned: found.len(),
+        ..Default::default()
+    };
+    let mut removed: Vec<String> = gone.iter().cloned().collect();
+    removed.sort();
+    if candidates.is_empty() && removed.is_empty() {
+        return Ok(report);
+    }
+    let mut chunks: Vec<&[&FoundFile]> = candidates.chunks(CHUNK).collect();
+    if chunks.is_empty() {
+        // Nothing to read, but vanished files still need forgetting.
+        chunks.push(&[]);
+    }
+    let last = chunks.len() - 1;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let results: Vec<Read> = chunk
+            .par_iter()
+            .map(|f| {
+                read_one(
+                    f,
+                    known.get(&f.key).map(|s| s.hash.as_str()),
+                    opts.force,
+                    &base_url,
+                )
+            })
+            .collect();
+        let mut batch = IngestBatch {
+            gone: gone.clone(),
+            moved_from: moved_from.clone(),
+            ..Default::default()
+        };
+        for r in results {
+            match r {
+                Read::Touched(key, size, mtime) => batch.touched.push((key, size, mtime)),
+                Read::Version(v) => {
+                    report.parsed += 1;
+                    batch.versions.push(*v)
+                }
+            }
+        }
+        if i == last {
+            batch.removed = std::mem::take(&mut removed);
+        }
+        let out = store.apply_ingest(&batch, now)?;
+        merge(&mut report.outcome, out);
+    }
+    Ok(report)
+}
+
+enum Read {
+    Touched(String, i64, i64),
+    Version(Box<NewFileVersion>),
+}
+
+fn read_one(f: &FoundFile, known_hash: Option<&str>, force: bool, base_url: &url::Url) -> Read {
+    let version = |hash: String, parsed| {
+        Read::Version(Box::new(NewFileVersion {
+            key: f.key.clone(),
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            hash,
+            parsed,
+        }))
+    };
+    let bytes = match std::fs::read(&f.path) {
+        Ok(b) => b,
+        Err(e) => return version(String::new(), Err(format!("cannot read: {e}"))),
+    };
+    let hash = crate::util::sha256_hex(&bytes);
+    if !force && known_hash == Some(hash.as_str()) {
+        return Read::Touched(f.key.clone(), f.size, f.mtime_ns);
+    }
+    let ext = f
+        .path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let ctx = Context {
+        base_url: Some(base_url),
+    };
+    // A parser bug must cost one file, not the run.
+    let parsed = std::panic::catch_unwind(|| parse::parse_bytes(&bytes, ext.as_deref(), &ctx))
+        .unwrap_or_else(|_| {
+            Err(parse::ParseError::new(
+                "internal error while parsing (please report this file)",
+            ))
+        });
+    let parsed = parsed
+        .map(|(format, article)| ParsedFile {
+            source_path: f.relative.clone(),
+            derived_id: parse::derive_id(&f.relative),
+            format,
+            article,
+        })
+        .map_err(|e| e.to_string());
+    version(hash, parsed)
+}
+
+fn merge(into: &mut IngestOutcome, out: IngestOutcome) {
+    into.new += out.new;
+    into.updated += out.updated;
+    into.unchanged += out.unchanged;
+    into.removed += out.removed;
+    into.rejected.extend(out.rejected);
+}

@@ -1,0 +1,143 @@
+//! Dates as archives write them: "9 August 2017", "October 14, 2022",
+//! "17 Sep 2018", "2022-10-14", RFC 3339 / RFC 2822 timestamps and a few more.
+
+use chrono::{DateTime, NaiveDate};
+
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+fn month(word: &str) -> Option<u32> {
+    let w = word.trim_end_matches('.').to_lowercase();
+    if w.len() < 3 {
+        return None;
+    }
+    let w = if w == "sept" { "sep".to_string() } else { w };
+    MONTHS
+        .iter()
+        .position(|m| m.starts_with(&w) && (w.len() == 3 || m.len() == w.len()))
+        .map(|i| i as u32 + 1)
+}
+
+fn day(word: &str) -> Option<u32> {
+    let w = word.to_lowercase();
+    let w = w.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    w.parse().ok().filter(|d| (1..=31).contains(d))
+}
+
+fn year(word: &str) -> Option<i32> {
+    (word.len() == 4).then(|| word.parse().ok()).flatten()
+}
+
+/// Parses a date in any of the forms archives use; `None` if it is not a date.
+/// A date line must be all date: "9 August 2017 was hot" is not one.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 64 {
+        return None;
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.date_naive());
+    }
+    if let Ok(t) = DateTime::parse_from_rfc2822(s) {
+        return Some(t.date_naive());
+    }
+    for fmt in [
+        "%Y-%m-%d",
+        "%Y/%m/%d",
+        "%d.%m.%Y",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(d) = NaiveDate::parse_from_str(s, fmt) {
+            return Some(d);
+        }
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
+            return Some(t.date());
+        }
+    }
+    // Word forms: strip a leading weekday and punctuation, then look for
+    // (day month year) or (month day year).
+    let words: Vec<&str> = s
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| !w.is_empty())
+        .collect();
+    let words: &[&str] = match words.first() {
+        Some(w) if is_weekday(w) => &words[1..],
+        _ => &words[..],
+    };
+    match words {
+        [d, m, y] => {
+            if let (Some(d), Some(m), Some(y)) = (day(d), month(m), year(y)) {
+                return NaiveDate::from_ymd_opt(y, m, d);
+            }
+            if let (Some(m), Some(d), Some(y)) = (month(d), day(m), year(y)) {
+                return NaiveDate::from_ymd_opt(y, m, d);
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn is_weekday(w: &str) -> bool {
+    let w = w.trim_end_matches('.').to_lowercase();
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .any(|d| w.len() >= 3 && d.starts_with(&w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, day)
+    }
+
+    #[test]
+    fn archive_date_forms() {
+        assert_eq!(parse_date("9 August 2017"), d(2017, 8, 9));
+        assert_eq!(parse_date("October 14, 2022"), d(2022, 10, 14));
+        assert_eq!(parse_date("17 Sep 2018"), d(2018, 9, 17));
+        assert_eq!(parse_date("17 Sept. 2018"), d(2018, 9, 17));
+        assert_eq!(parse_date("2022-10-14"), d(2022, 10, 14));
+        assert_eq!(parse_date("14.10.2022"), d(2022, 10, 14));
+        assert_eq!(parse_date("Friday, 14 October 2022"), d(2022, 10, 14));
+        assert_eq!(parse_date("1st March 2020"), d(2020, 3, 1));
+        assert_eq!(parse_date("2022-10-14T09:30:00+03:00"), d(2022, 10, 14));
+        assert_eq!(
+            parse_date("Fri, 14 Oct 2022 09:30:00 +0000"),
+            d(2022, 10, 14)
+        );
+    }
+
+    #[test]
+    fn sentences_and_impossible_dates_are_not_dates() {
+        assert_eq!(parse_date("9 August 2017 was hot"), None);
+        assert_eq!(parse_date("31 February 2020"), None);
+        assert_eq!(parse_date("May the force"), None);
+        assert_eq!(parse_date("Read more"), None);
+        assert_eq!(parse_date(""), None);
+    }
+}

@@ -1,0 +1,228 @@
+//! Bytes → [`Article`]: format detection, decoding and the three parsers.
+//!
+//! Everything here is pure: a parser sees the bytes of one file and a
+//! [`Context`], never the file system or the store, so it can be fuzzed and
+//! property-tested in isolation.
+
+pub mod date;
+pub mod html;
+pub mod markdown;
+pub mod text;
+
+use url::Url;
+
+use crate::model::{Article, Format};
+
+/// What a parser may know besides the bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Where relative URLs resolve when the page states no canonical URL.
+    pub base_url: Option<&'a Url>,
+}
+
+/// Why a file was rejected: what is wrong and, where it helps, on which line.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
+pub struct ParseError {
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl ParseError {
+    pub fn new(message: impl Into<String>) -> Self {
+        ParseError {
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn at(line: usize, message: impl Into<String>) -> Self {
+        ParseError {
+            line: Some(line),
+            message: message.into(),
+        }
+    }
+}
+
+/// Parses one file's bytes. `extension` (lowercase, no dot) is a hint; content
+/// that is unmistakably another format wins over it.
+pub fn parse_bytes(
+    bytes: &[u8],
+    extension: Option<&str>,
+    ctx: &Context<'_>,
+) -> Result<(Format, Article), ParseError> {
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ParseError::new("file is empty"));
+    }
+    if looks_binary(bytes) {
+        return Err(ParseError::new(
+            "file looks binary (NUL bytes or control characters), not an article",
+        ));
+    }
+    let format = detect(extension, bytes);
+    let article = match format {
+        // HTML carries its own charset declarations, so it decodes itself.
+        Format::Html => html::parse(bytes, ctx)?,
+        Format::Markdown => markdown::parse(&decode_text(bytes), ctx)?,
+        Format::Text => text::parse(&decode_text(bytes), ctx)?,
+    };
+    Ok((format, article))
+}
+
+/// Chooses a format from the extension and the first non-blank bytes.
+pub fn detect(extension: Option<&str>, bytes: &[u8]) -> Format {
+    let head = strip_bom(bytes);
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(0);
+    let head = &head[start..head.len().min(start + 512)];
+    let lower = String::from_utf8_lossy(head).to_ascii_lowercase();
+    if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || lower.starts_with("<?xml") && lower.contains("<html")
+    {
+        return Format::Html;
+    }
+    if head.starts_with(b"---\n")
+        || head.starts_with(b"---\r\n")
+        || head.starts_with(b"+++\n")
+        || head.starts_with(b"+++\r\n")
+    {
+        return Format::Markdown;
+    }
+    match extension {
+        Some("md" | "markdown" | "mdown" | "mkd") => Format::Markdown,
+        Some("html" | "htm" | "xhtml") => Format::Html,
+        _ if lower.starts_with('<')
+            && (lower.contains("<body")
+                || lower.contains("<article")
+                || lower.contains("<head")) =>
+        {
+            Format::Html
+        }
+        _ => Format::Text,
+    }
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// NUL bytes, or many C0 controls, mean this is not a text article (an image,
+/// a PDF, a UTF-16 file saved by accident).
+fn looks_binary(bytes: &[u8]) -> bool {
+    let sample = &bytes[..bytes.len().min(8192)];
+    if sample.contains(&0) {
+        return true;
+    }
+    let controls = sample
+        .iter()
+        .filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c))
+        .count();
+    controls * 20 > sample.len()
+}
+
+/// Decodes a text file: UTF-8 (with or without BOM, also UTF-16 with BOM),
+/// else Windows-1252, which is what legacy exports almost always are and which
+/// maps every byte, so nothing fails. Newlines become `\n` and XML-invalid
+/// characters are dropped.
+pub fn decode_text(bytes: &[u8]) -> String {
+    let text = match encoding_rs::Encoding::for_bom(bytes) {
+        Some((enc, bom_len)) => enc
+            .decode_without_bom_handling(&bytes[bom_len..])
+            .0
+            .into_owned(),
+        None => match std::str::from_utf8(bytes) {
+            Ok(s) => s.to_string(),
+            Err(_) => encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(bytes)
+                .0
+                .into_owned(),
+        },
+    };
+    clean_text(&text)
+}
+
+/// Normalises newlines (CRLF, CR) to `\n`, drops XML-invalid characters and a
+/// stray BOM, and applies Unicode NFC so equal text compares equal.
+pub fn clean_text(s: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let s = s
+        .replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .replace('\u{feff}', "");
+    crate::util::strip_xml_invalid(&s).nfc().collect()
+}
+
+/// The id of an article that states none: its path relative to the archive
+/// dir, without extension, with `/` separators (e.g. `2017/balagov-closeness`).
+pub fn derive_id(relative_path: &str) -> String {
+    let p = relative_path.replace('\\', "/");
+    let stem = match p.rfind('.') {
+        Some(dot) if dot > p.rfind('/').map_or(0, |s| s + 1) => &p[..dot],
+        _ => &p[..],
+    };
+    stem.split('/')
+        .filter(|s| !s.is_empty())
+        .map(|seg| seg.split_whitespace().collect::<Vec<_>>().join("-"))
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_prefers_unmistakable_content_over_extension() {
+        assert_eq!(detect(Some("txt"), b"<!DOCTYPE html><html>"), Format::Html);
+        assert_eq!(
+            detect(Some("txt"), b"\xEF\xBB\xBF---\ntitle: x\n---\n"),
+            Format::Markdown
+        );
+        assert_eq!(detect(Some("md"), b"Title\n\nBody"), Format::Markdown);
+        assert_eq!(detect(Some("html"), b"<div>x</div>"), Format::Html);
+        assert_eq!(detect(None, b"Site\n\nTitle"), Format::Text);
+    }
+
+    #[test]
+    fn invalid_utf8_decodes_as_windows_1252() {
+        // "Café – “quoted”" in Windows-1252.
+        let s = decode_text(b"Caf\xe9 \x96 \x93quoted\x94");
+        assert_eq!(s, "Café – “quoted”");
+    }
+
+    #[test]
+    fn bom_crlf_and_controls_are_cleaned() {
+        assert_eq!(decode_text(b"\xEF\xBB\xBFa\r\nb\rc\x07"), "a\nb\nc");
+        assert_eq!(decode_text(b"\xFF\xFEa\x00b\x00"), "ab");
+    }
+
+    #[test]
+    fn empty_and_binary_files_are_rejected() {
+        let ctx = Context { base_url: None };
+        assert!(
+            parse_bytes(b"  \n", Some("txt"), &ctx)
+                .unwrap_err()
+                .message
+                .contains("empty")
+        );
+        assert!(
+            parse_bytes(b"\x89PNG\r\n\x1a\n\0\0\0", Some("txt"), &ctx)
+                .unwrap_err()
+                .message
+                .contains("binary")
+        );
+    }
+
+    #[test]
+    fn derived_ids_drop_extension_and_keep_folders() {
+        assert_eq!(
+            derive_id("2017/balagov closeness.txt"),
+            "2017/balagov-closeness"
+        );
+        assert_eq!(derive_id("a.b/c"), "a.b/c");
+        assert_eq!(derive_id("x.md"), "x");
+    }
+}

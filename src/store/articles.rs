@@ -1,0 +1,479 @@
+//! Articles and the archive files they come from.
+//!
+//! `files` remembers every archive file's size, mtime and content hash so an
+//! unchanged archive is recognised without reading it; `articles` holds the
+//! parsed article (as JSON) under its stable id with its three clocks.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, parse_ts, ts};
+use crate::model::{Article, Format, StoredArticle};
+
+pub(super) const MIGRATION: &str = r#"
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+-- One row per archive file seen. `key` is the path relative to the config
+-- directory. A rejected file keeps its error so it is not re-parsed (and
+-- re-reported) until it changes.
+CREATE TABLE files (
+    key        TEXT PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    mtime_ns   INTEGER NOT NULL,
+    hash       TEXT NOT NULL,
+    article_id TEXT,
+    error      TEXT
+);
+CREATE TABLE articles (
+    id           TEXT PRIMARY KEY,
+    seq          INTEGER NOT NULL UNIQUE,
+    source_key   TEXT NOT NULL,
+    source_path  TEXT NOT NULL,
+    format       TEXT NOT NULL,
+    title        TEXT NOT NULL,
+    published    TEXT,
+    archived_at  TEXT NOT NULL,
+    updated_at   TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    removed_at   TEXT,
+    data         TEXT NOT NULL
+);
+CREATE INDEX articles_archived ON articles(archived_at, seq);
+"#;
+
+/// What the store remembers of one archive file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileState {
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub hash: String,
+    pub article_id: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A file whose content was read this run: parsed, or rejected.
+#[derive(Debug, Clone)]
+pub struct NewFileVersion {
+    pub key: String,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub hash: String,
+    /// The parsed article with its path-relative source and derived id, or the
+    /// reason the file was rejected.
+    pub parsed: Result<ParsedFile, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ParsedFile {
+    pub source_path: String,
+    pub derived_id: String,
+    pub format: Format,
+    pub article: Article,
+}
+
+/// One chunk of an ingest pass, applied in a single transaction. A large
+/// archive is ingested in several chunks so parsed articles never pile up in
+/// memory; `gone` and `moved_from` describe the whole pass and are the same in
+/// every chunk.
+#[derive(Debug, Default)]
+pub struct IngestBatch {
+    /// Files whose size/mtime changed but whose bytes did not.
+    pub touched: Vec<(String, i64, i64)>,
+    pub versions: Vec<NewFileVersion>,
+    /// Keys of vanished files to forget in this chunk (sent with the last one).
+    pub removed: Vec<String>,
+    /// Keys of every file that vanished in this pass: their ids are free to claim.
+    pub gone: std::collections::HashSet<String>,
+    /// Content hash → article id of vanished files, so a moved file keeps its
+    /// id even when the id is derived from the path.
+    pub moved_from: HashMap<String, String>,
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IngestOutcome {
+    pub new: usize,
+    pub updated: usize,
+    /// Files that were read but whose article did not change (e.g. renamed).
+    pub unchanged: usize,
+    pub removed: usize,
+    /// (file key, message) for every file rejected this run.
+    pub rejected: Vec<(String, String)>,
+}
+
+impl Store {
+    /// All remembered archive files, by key.
+    pub fn file_states(&self) -> Result<HashMap<String, FileState>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT key, size, mtime_ns, hash, article_id, error FROM files")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                FileState {
+                    size: r.get(1)?,
+                    mtime_ns: r.get(2)?,
+                    hash: r.get(3)?,
+                    article_id: r.get(4)?,
+                    error: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Applies one ingest pass atomically: either all of it is stored or none.
+    pub fn apply_ingest(
+        &mut self,
+        batch: &IngestBatch,
+        now: DateTime<Utc>,
+    ) -> Result<IngestOutcome> {
+        let mut out = IngestOutcome::default();
+        let now_s = ts(now);
+        let tx = self.conn.transaction()?;
+        let mut changed = false;
+
+        for key in &batch.removed {
+            tx.execute("DELETE FROM files WHERE key = ?1", [key])?;
+        }
+
+        for (key, size, mtime) in &batch.touched {
+            tx.execute(
+                "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE key = ?1",
+                params![key, size, mtime],
+            )?;
+        }
+
+        let mut claimed: HashMap<String, String> = HashMap::new();
+        for v in &batch.versions {
+            let parsed = match &v.parsed {
+                Ok(p) => p,
+                Err(msg) => {
+                    record_file(&tx, v, None, Some(msg))?;
+                    out.rejected.push((v.key.clone(), msg.clone()));
+                    continue;
+                }
+            };
+            let id = parsed
+                .article
+                .explicit_id
+                .clone()
+                .or_else(|| batch.moved_from.get(&v.hash).cloned())
+                .unwrap_or_else(|| parsed.derived_id.clone());
+
+            // Two files must not claim one id: the second would silently
+            // overwrite the first article.
+            let owner: Option<String> = tx
+                .query_row(
+                    "SELECT source_key FROM articles WHERE id = ?1 AND removed_at IS NULL",
+                    [&id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let other = claimed
+                .get(&id)
+                .cloned()
+                .or_else(|| owner.filter(|k| k != &v.key && !batch.gone.contains(k)));
+            if let Some(other) = other {
+                let msg = format!(
+                    "article id {id:?} is already used by {other}; give one of them another id"
+                );
+                record_file(&tx, v, None, Some(&msg))?;
+                out.rejected.push((v.key.clone(), msg));
+                continue;
+            }
+            claimed.insert(id.clone(), v.key.clone());
+
+            let data = serde_json::to_string(&parsed.article)?;
+            let content_hash = crate::util::sha256_hex(data.as_bytes());
+            let existing: Option<(String, Option<String>)> = tx
+                .query_row(
+                    "SELECT content_hash, removed_at FROM articles WHERE id = ?1",
+                    [&id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let published = parsed.article.date.map(|d| d.to_string());
+            match existing {
+                None => {
+                    let seq: i64 =
+                        tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles", [], |r| {
+                            r.get(0)
+                        })?;
+                    tx.execute(
+                        "INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
+                             archived_at, updated_at, content_hash, removed_at, data)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10)",
+                        params![
+                            id,
+                            seq,
+                            v.key,
+                            parsed.source_path,
+                            parsed.format.as_str(),
+                            parsed.article.title,
+                            published,
+                            now_s,
+                            content_hash,
+                            data
+                        ],
+                    )?;
+                    out.new += 1;
+                    changed = true;
+                }
+                Some((old_hash, removed_at)) => {
+                    let content_changed = old_hash != content_hash;
+                    tx.execute(
+                        "UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
+                             published = ?6, content_hash = ?7, data = ?8, removed_at = NULL,
+                             updated_at = CASE WHEN ?9 THEN ?10 ELSE updated_at END
+                         WHERE id = ?1",
+                        params![
+                            id,
+                            v.key,
+                            parsed.source_path,
+                            parsed.format.as_str(),
+                            parsed.article.title,
+                            published,
+                            content_hash,
+                            data,
+                            content_changed,
+                            now_s
+                        ],
+                    )?;
+                    if content_changed {
+                        out.updated += 1;
+                    } else {
+                        out.unchanged += 1;
+                    }
+                    changed |= content_changed || removed_at.is_some();
+                }
+            }
+            record_file(&tx, v, Some(&id), None)?;
+        }
+
+        // An article whose last file is gone leaves the feeds, but keeps its
+        // row (and id) so it comes back under the same id if restored.
+        for key in &batch.removed {
+            let n = tx.execute(
+                "UPDATE articles SET removed_at = ?2
+                 WHERE source_key = ?1 AND removed_at IS NULL
+                   AND id NOT IN (SELECT article_id FROM files WHERE article_id IS NOT NULL)",
+                params![key, now_s],
+            )?;
+            out.removed += n;
+            changed |= n > 0;
+        }
+
+        if changed {
+            bump_articles_rev(&tx)?;
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// A counter that changes whenever any article is added, changed or
+    /// removed; later stages compare it to skip work on a no-op run.
+    pub fn articles_rev(&self) -> Result<i64> {
+        Ok(self
+            .meta_get("articles_rev")?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Every live article, oldest first (by archive order).
+    pub fn articles(&self) -> Result<Vec<StoredArticle>> {
+        self.query_articles("WHERE removed_at IS NULL ORDER BY seq", [])
+    }
+
+    /// One article by id (live or removed).
+    pub fn article(&self, id: &str) -> Result<Option<StoredArticle>> {
+        Ok(self
+            .query_articles("WHERE id = ?1", [id])?
+            .into_iter()
+            .next())
+    }
+
+    /// Live articles with the given source file key.
+    pub fn article_by_source(&self, key: &str) -> Result<Option<StoredArticle>> {
+        Ok(self
+            .query_articles("WHERE source_key = ?1 AND removed_at IS NULL", [key])?
+            .into_iter()
+            .next())
+    }
+
+    pub fn article_count(&self) -> Result<usize> {
+        let n: i64 = self.conn().query_row(
+            "SELECT COUNT(*) FROM articles WHERE removed_at IS NULL",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as usize)
+    }
+
+    /// Runs a SELECT over articles with the given tail (WHERE/ORDER/LIMIT).
+    pub(crate) fn query_articles<P: rusqlite::Params>(
+        &self,
+        tail: &str,
+        params: P,
+    ) -> Result<Vec<StoredArticle>> {
+        let sql = format!(
+            "SELECT id, source_path, format, archived_at, updated_at, seq, data FROM articles {tail}"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params, row_to_article)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+pub(crate) fn row_to_article(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredArticle> {
+    let format: String = r.get(2)?;
+    let data: String = r.get(6)?;
+    let article: Article = serde_json::from_str(&data).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(6, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(StoredArticle {
+        id: r.get(0)?,
+        source_path: r.get(1)?,
+        format: Format::parse(&format).unwrap_or(Format::Text),
+        archived_at: parse_ts(&r.get::<_, String>(3)?)?,
+        updated_at: parse_ts(&r.get::<_, String>(4)?)?,
+        seq: r.get(5)?,
+        article,
+    })
+}
+
+fn record_file(
+    tx: &rusqlite::Transaction<'_>,
+    v: &NewFileVersion,
+    article_id: Option<&str>,
+    error: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO files (key, size, mtime_ns, hash, article_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT(key) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
+             hash = excluded.hash, article_id = excluded.article_id, error = excluded.error",
+        params![v.key, v.size, v.mtime_ns, v.hash, article_id, error],
+    )?;
+    Ok(())
+}
+
+fn bump_articles_rev(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
+    tx.execute(
+        "INSERT INTO meta(key, value) VALUES ('articles_rev', '1')
+         ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+        [],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(key: &str, hash: &str, id: Option<&str>, title: &str) -> NewFileVersion {
+        NewFileVersion {
+            key: key.into(),
+            size: 1,
+            mtime_ns: 1,
+            hash: hash.into(),
+            parsed: Ok(ParsedFile {
+                source_path: key.into(),
+                derived_id: key.trim_end_matches(".txt").into(),
+                format: Format::Text,
+                article: Article {
+                    explicit_id: id.map(Into::into),
+                    title: title.into(),
+                    ..Article::default()
+                },
+            }),
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn new_then_updated_keeps_archived_at_and_moves_updated_at() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h1", None, "A")],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        assert_eq!((o.new, o.updated), (1, 0));
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h2", None, "A2")],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-02-01T00:00:00Z")).unwrap();
+        assert_eq!((o.new, o.updated), (0, 1));
+        let a = s.article("a").unwrap().unwrap();
+        assert_eq!(a.archived_at, t("2026-01-01T00:00:00Z"));
+        assert_eq!(a.updated_at, t("2026-02-01T00:00:00Z"));
+        assert_eq!(a.article.title, "A2");
+        assert_eq!(s.articles_rev().unwrap(), 2);
+    }
+
+    #[test]
+    fn moved_file_with_same_bytes_keeps_its_derived_id() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![version("old.txt", "h", None, "A")],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        let b = IngestBatch {
+            versions: vec![version("new.txt", "h", None, "A")],
+            removed: vec!["old.txt".into()],
+            gone: ["old.txt".to_string()].into(),
+            moved_from: [("h".to_string(), "old".to_string())].into(),
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        assert_eq!((o.new, o.removed), (0, 0));
+        let all = s.articles().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].id, "old");
+        assert_eq!(all[0].source_path, "new.txt");
+    }
+
+    #[test]
+    fn two_files_claiming_one_id_reject_the_second() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![
+                version("a.txt", "h1", Some("x"), "A"),
+                version("b.txt", "h2", Some("x"), "B"),
+            ],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        assert_eq!(o.new, 1);
+        assert_eq!(o.rejected.len(), 1);
+        assert!(o.rejected[0].1.contains("a.txt"));
+        assert_eq!(s.article("x").unwrap().unwrap().article.title, "A");
+    }
+
+    #[test]
+    fn removed_file_hides_its_article() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h1", None, "A")],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        let b = IngestBatch {
+            removed: vec!["a.txt".into()],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        assert_eq!(o.removed, 1);
+        assert_eq!(s.article_count().unwrap(), 0);
+        assert!(s.file_states().unwrap().is_empty());
+    }
+}

@@ -1,0 +1,7 @@
+//! The integration-test crate: runs the real `newsdesk` binary against
+//! temporary sites and real parsers, stores and servers.
+
+mod util;
+
+mod ingest;
+mod inspect;
