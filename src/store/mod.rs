@@ -8,6 +8,7 @@
 mod articles;
 mod editions;
 mod feeds;
+mod ledger;
 mod subscribers;
 mod themes;
 
@@ -26,6 +27,7 @@ const MIGRATIONS: &[&str] = &[
     feeds::MIGRATION,
     subscribers::MIGRATION,
     editions::MIGRATION,
+    ledger::MIGRATION,
 ];
 
 pub struct Store {
