@@ -13,4 +13,5 @@ pub mod ingest;
 pub mod model;
 pub mod parse;
 pub mod store;
+pub mod themes;
 pub mod util;
