@@ -55,6 +55,8 @@ pub enum Command {
     Inspect(cmd::inspect::Args),
     /// Read new and changed archive files into the store.
     Ingest(cmd::ingest::Args),
+    /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
+    Run(cmd::run::Args),
 }
 
 pub fn main() -> ExitCode {
@@ -64,6 +66,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => cmd::inspect::execute(a, &globals),
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
+        Command::Run(a) => cmd::run::execute(a, &globals),
     };
     match result {
         Ok(code) => code.into(),

@@ -3,6 +3,7 @@
 
 pub mod ingest;
 pub mod inspect;
+pub mod run;
 
 use std::path::PathBuf;
 
