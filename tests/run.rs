@@ -9,7 +9,11 @@ use crate::util::*;
 #[test]
 fn second_concurrent_run_exits_75_with_one_line() {
     let site = Site::new();
-    let lock = RunLock::acquire(&RunLock::path_for(&site.path().join("newsdesk.db")), Duration::ZERO).unwrap();
+    let lock = RunLock::acquire(
+        &RunLock::path_for(&site.path().join("newsdesk.db")),
+        Duration::ZERO,
+    )
+    .unwrap();
     let (code, out, err) = run(site.cmd().arg("run"));
     assert_eq!(code, 75, "{err}");
     assert_eq!(out, "");
@@ -50,7 +54,10 @@ fn config_error_stops_before_any_work() {
     let (code, _, err) = run(site.cmd().arg("run"));
     assert_eq!(code, 78, "{err}");
     assert!(err.contains("base_url"), "{err}");
-    assert!(!site.path().join("newsdesk.db").exists(), "store created despite a config error");
+    assert!(
+        !site.path().join("newsdesk.db").exists(),
+        "store created despite a config error"
+    );
 }
 
 #[test]
@@ -74,4 +81,19 @@ fn missing_archive_is_66_but_later_steps_still_run() {
     assert_eq!(code, 66, "{err}");
     let v = &json_lines(&out)[0];
     assert_eq!(v["steps"][0]["exit"], 66);
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    let (code, out, _) = run(newsdesk().args(["completions", "bash"]));
+    assert_eq!(code, 0);
+    assert!(out.contains("newsdesk") && out.contains("ingest"), "{out}");
+    let (code, out, _) = run(newsdesk().arg("man"));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(".TH newsdesk"),
+        "{}",
+        &out[..200.min(out.len())]
+    );
+    assert!(out.contains("Exit codes"), "man page lacks exit codes");
 }
