@@ -23,6 +23,7 @@
 
 pub mod compile;
 pub mod explain;
+pub mod metrics;
 pub mod normalize;
 
 use std::collections::HashMap;
