@@ -6,3 +6,4 @@ mod util;
 mod ingest;
 mod inspect;
 mod run;
+mod themes;
