@@ -60,14 +60,16 @@ fn default_themes_reach_0_9_precision_and_recall_on_the_labelled_corpus() {
         let path = corpus_dir().join(&file);
         let bytes = std::fs::read(&path).unwrap();
         let ext = path.extension().unwrap().to_string_lossy().into_owned();
-        let (_, article) = parse::parse_bytes(&bytes, Some(&ext), &ctx)
-            .unwrap_or_else(|e| panic!("{file}: {e}"));
+        let (_, article) =
+            parse::parse_bytes(&bytes, Some(&ext), &ctx).unwrap_or_else(|e| panic!("{file}: {e}"));
         let predicted = themes.theme_ids(&ArticleText::from(&article));
         let (mut e, mut p) = (expected.clone(), predicted.clone());
         e.sort();
         p.sort();
         if e != p {
-            wrong.push(format!("{file}: labelled {expected:?}, classified {predicted:?}"));
+            wrong.push(format!(
+                "{file}: labelled {expected:?}, classified {predicted:?}"
+            ));
         }
         results.push((expected, predicted));
     }
@@ -94,12 +96,11 @@ fn default_themes_reach_0_9_precision_and_recall_on_the_labelled_corpus() {
 
 #[test]
 fn seed_article_is_caucasus_cinema_primary_and_festivals() {
-    let (code, out, err) = run(newsdesk()
-        .args(["themes", "--explain"])
-        .arg(seed_path()));
+    let (code, out, err) = run(newsdesk().args(["themes", "--explain"]).arg(seed_path()));
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.lines().any(|l| l == "themes: caucasus-cinema, festivals"),
+        out.lines()
+            .any(|l| l == "themes: caucasus-cinema, festivals"),
         "{out}"
     );
     assert!(
@@ -145,7 +146,10 @@ fn store_articles(site: &Site, articles: &[(&str, Article)]) {
         ..Default::default()
     };
     store
-        .apply_ingest(&batch, chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into())
+        .apply_ingest(
+            &batch,
+            chrono::DateTime::parse_from_rfc3339(NOW).unwrap().into(),
+        )
         .unwrap();
 }
 

@@ -70,14 +70,19 @@ fn list(args: &Args, g: &Globals) -> Result<Exit> {
         );
         return Ok(Exit::Ok);
     }
-    if !report.skipped && !g.quiet {
+    // Like ingest: a change is reported even with --quiet.
+    if !report.skipped {
         println!("{}", report.summary());
     }
     if g.quiet {
         return Ok(Exit::Ok);
     }
     let w = listed.iter().map(|t| t.id.len()).max().unwrap_or(0);
-    let wn = listed.iter().map(|t| t.name.chars().count()).max().unwrap_or(0);
+    let wn = listed
+        .iter()
+        .map(|t| t.name.chars().count())
+        .max()
+        .unwrap_or(0);
     for t in &listed {
         println!(
             "{:<w$}  {:<wn$}  {:>6} article{}",

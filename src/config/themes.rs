@@ -205,7 +205,10 @@ pub fn validate_themes(themes: &[ThemeConfig]) -> Result<(), String> {
             for term in &g.terms {
                 check_term(&gat, term.text())?;
                 if !term.weight().is_finite() {
-                    return Err(format!("{gat}: weight of {:?} must be a number", term.text()));
+                    return Err(format!(
+                        "{gat}: weight of {:?} must be a number",
+                        term.text()
+                    ));
                 }
             }
         }
@@ -300,11 +303,17 @@ terms = ["film", { term = "Parajanov", weight = 3 }, "Chechen*"]
     fn bad_rules_are_named() {
         let base = "[[themes]]\nid = \"x\"\nname = \"X\"\n";
         for (extra, needle) in [
-            ("threshold = 0\n[[themes.groups]]\nterms=[\"a\"]\n", "threshold"),
+            (
+                "threshold = 0\n[[themes.groups]]\nterms=[\"a\"]\n",
+                "threshold",
+            ),
             ("", "at least one"),
             ("[[themes.groups]]\nterms = []\n", "terms"),
             ("[[themes.groups]]\nterms = [\"--\"]\n", "no letters"),
-            ("[[themes.groups]]\nterms = [\"a*b\"]\n", "only allowed at the end"),
+            (
+                "[[themes.groups]]\nterms = [\"a*b\"]\n",
+                "only allowed at the end",
+            ),
             ("[[themes.groups]]\nterms = [\"a\"]\nmnn = 1\n", "mnn"),
         ] {
             let e = parse(&format!("{base}{extra}")).unwrap_err();

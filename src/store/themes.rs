@@ -100,7 +100,10 @@ impl Store {
                 }
             }
         }
-        for (k, v) in [(META_REV, articles_rev.to_string()), (META_HASH, rules_hash.into())] {
+        for (k, v) in [
+            (META_REV, articles_rev.to_string()),
+            (META_HASH, rules_hash.into()),
+        ] {
             tx.execute(
                 "INSERT INTO meta(key, value) VALUES (?1, ?2)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
@@ -239,7 +242,10 @@ mod tests {
         let rows = vec![
             ArticleThemes {
                 article_id: "a".into(),
-                themes: vec![assign("festivals", 9.0, true), assign("cinema", 12.0, false)],
+                themes: vec![
+                    assign("festivals", 9.0, true),
+                    assign("cinema", 12.0, false),
+                ],
             },
             ArticleThemes {
                 article_id: "b".into(),

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use anyhow::{Result, bail};
 
-use super::normalize::{fold, fold_into};
 use super::ArticleText;
+use super::normalize::{fold, fold_into};
 use crate::config::ThemeConfig;
 
 /// Where in an article a match was found.

@@ -13,6 +13,8 @@ use super::{Assignment, Eval, Explicit, Themes, round_score};
 pub struct Explanation {
     /// The primary theme's id, if the article is in any theme.
     pub primary: Option<String>,
+    /// The themes the article is in, primary first (as stored).
+    pub assigned: Vec<String>,
     /// Words in the body after the lead, and the damping applied to matches there.
     pub body_words: usize,
     pub body_factor: f64,
@@ -122,7 +124,8 @@ pub(super) fn build(
         for g in &mut groups {
             for te in &mut g.terms {
                 te.points = round_score(te.points);
-                te.hits.sort_by_key(|h| FIELDS.iter().position(|f| *f == h.field));
+                te.hits
+                    .sort_by_key(|h| FIELDS.iter().position(|f| *f == h.field));
             }
             g.terms.sort_by(|a, b| {
                 b.points
@@ -152,6 +155,10 @@ pub(super) fn build(
             .iter()
             .find(|a| a.primary)
             .map(|a| themes.configs()[a.theme].id.clone()),
+        assigned: ranked
+            .iter()
+            .map(|a| themes.configs()[a.theme].id.clone())
+            .collect(),
         body_words: doc.body_words,
         body_factor: round_score(doc.body_factor()),
         themes: out,
@@ -161,9 +168,7 @@ pub(super) fn build(
 impl Explanation {
     /// Theme ids the article is in, primary first.
     pub fn theme_ids(&self) -> Vec<&str> {
-        let mut v: Vec<&ThemeExplanation> = self.themes.iter().filter(|t| t.member).collect();
-        v.sort_by_key(|t| !t.primary);
-        v.iter().map(|t| t.id.as_str()).collect()
+        self.assigned.iter().map(String::as_str).collect()
     }
 
     /// The human-readable form printed by `newsdesk themes --explain`.
@@ -177,11 +182,7 @@ impl Explanation {
             };
             let why = match &t.explicit {
                 Explicit::None => match &t.excluded_by {
-                    Some(m) => format!(
-                        "excluded: {:?} matched in {}",
-                        m.term,
-                        m.field.as_str()
-                    ),
+                    Some(m) => format!("excluded: {:?} matched in {}", m.term, m.field.as_str()),
                     None if t.by_rules => "rules".to_string(),
                     None => {
                         let failed: Vec<&str> = t
@@ -202,11 +203,7 @@ impl Explanation {
                 Explicit::Tag(tag) => format!("tag {tag:?}"),
             };
             let _ = writeln!(s, "{} ({}): {verdict} by {why}", t.id, t.name);
-            let _ = writeln!(
-                s,
-                "  score {:.3} / threshold {:.3}",
-                t.score, t.threshold
-            );
+            let _ = writeln!(s, "  score {:.3} / threshold {:.3}", t.score, t.threshold);
             for g in &t.groups {
                 let _ = writeln!(
                     s,

@@ -78,10 +78,21 @@ mod tests {
             (v(&[]), v(&[])),
         ];
         let m = precision_recall(&["a", "b", "c"], &results);
-        assert_eq!((m[0].true_positives, m[0].false_positives, m[0].false_negatives), (1, 1, 1));
+        assert_eq!(
+            (
+                m[0].true_positives,
+                m[0].false_positives,
+                m[0].false_negatives
+            ),
+            (1, 1, 1)
+        );
         assert_eq!((m[0].precision, m[0].recall), (0.5, 0.5));
         assert_eq!((m[1].precision, m[1].recall), (1.0, 1.0));
-        assert_eq!((m[2].precision, m[2].recall), (1.0, 1.0), "no labels, no predictions");
+        assert_eq!(
+            (m[2].precision, m[2].recall),
+            (1.0, 1.0),
+            "no labels, no predictions"
+        );
     }
 
     #[test]
@@ -107,7 +118,10 @@ mod tests {
                 ),
                 v(&["festivals"]),
             ),
-            (art("Khachapuri in Tbilisi", "Georgian cheese bread."), v(&[])),
+            (
+                art("Khachapuri in Tbilisi", "Georgian cheese bread."),
+                v(&[]),
+            ),
         ];
         let results: Vec<_> = corpus
             .iter()

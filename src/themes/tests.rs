@@ -98,12 +98,22 @@ fn term_weights_multiply() {
 
 #[test]
 fn exclusion_terms_veto_wherever_they_match() {
-    let t = themes(&CINEMA.replace("threshold = 4\n", "threshold = 4\nexclude = [\"Atlanta\"]\n"));
-    let a = article("A film from Tbilisi", "Shot in Tbilisi. Later shown in Atlanta.");
+    let t = themes(&CINEMA.replace(
+        "threshold = 4\n",
+        "threshold = 4\nexclude = [\"Atlanta\"]\n",
+    ));
+    let a = article(
+        "A film from Tbilisi",
+        "Shot in Tbilisi. Later shown in Atlanta.",
+    );
     assert!(ids(&t, &a).is_empty());
     let e = t.explain(&ArticleText::from(&a));
     assert_eq!(e.themes[0].excluded_by.as_ref().unwrap().term, "Atlanta");
-    assert!(e.render().contains("excluded: \"Atlanta\" matched in lead"), "{}", e.render());
+    assert!(
+        e.render().contains("excluded: \"Atlanta\" matched in lead"),
+        "{}",
+        e.render()
+    );
 }
 
 #[test]
@@ -170,22 +180,36 @@ terms = ["Нальчик", "Tbilisi", "თბილისი", "Երևան", "Ki
         "ёлки",
         "Елки",
     ] {
-        let want: &[&str] = if title == "в Нальчике" { &[] } else { &["x"] };
+        let want: &[&str] = if title == "в Нальчике" {
+            &[]
+        } else {
+            &["x"]
+        };
         assert_eq!(ids(&t, &article(title, "")), want, "{title}");
     }
 }
 
 #[test]
 fn tags_listed_by_a_theme_put_an_article_in_it() {
-    let t = themes(&CINEMA.replace("threshold = 4\n", "threshold = 4\ntags = [\"Georgian cinema\"]\n"));
+    let t = themes(&CINEMA.replace(
+        "threshold = 4\n",
+        "threshold = 4\ntags = [\"Georgian cinema\"]\n",
+    ));
     let mut a = article("An interview", "No matching words.");
     assert!(ids(&t, &a).is_empty());
     a.tags = vec!["GEORGIAN CINEMA".into()];
     assert_eq!(ids(&t, &a), ["cc"]);
     let e = t.explain(&ArticleText::from(&a));
     assert!(e.themes[0].member && !e.themes[0].by_rules);
-    assert_eq!(e.themes[0].score, 4.0, "explicit members score at least the threshold");
-    assert!(e.render().contains("by tag \"GEORGIAN CINEMA\""), "{}", e.render());
+    assert_eq!(
+        e.themes[0].score, 4.0,
+        "explicit members score at least the threshold"
+    );
+    assert!(
+        e.render().contains("by tag \"GEORGIAN CINEMA\""),
+        "{}",
+        e.render()
+    );
 }
 
 #[test]
@@ -216,6 +240,8 @@ fn multi_label_with_the_highest_relative_score_primary() {
     let t = themes(TWO);
     assert_eq!(ids(&t, &article("alpha beta", "beta beta")), ["b", "a"]);
     assert_eq!(ids(&t, &article("alpha beta", "alpha")), ["a", "b"]);
+    let a = article("alpha beta", "beta beta");
+    assert_eq!(t.explain(&ArticleText::from(&a)).theme_ids(), ["b", "a"]);
     // Equal scores: the theme listed first wins.
     assert_eq!(ids(&t, &article("beta alpha", "")), ["a", "b"]);
 }
@@ -226,7 +252,11 @@ fn front_matter_themes_add_remove_and_choose_the_primary() {
     let mut a = article("alpha alpha", "alpha beta beta");
     assert_eq!(ids(&t, &a), ["a", "b"]);
     a.themes = vec!["b".into()];
-    assert_eq!(ids(&t, &a), ["b", "a"], "first front-matter theme is primary");
+    assert_eq!(
+        ids(&t, &a),
+        ["b", "a"],
+        "first front-matter theme is primary"
+    );
     a.themes = vec!["-a".into()];
     assert_eq!(ids(&t, &a), ["b"], "-id removes a rule match");
     a.themes = vec!["unknown-theme".into()];
@@ -269,15 +299,27 @@ fn explanation_lists_score_threshold_and_where_terms_matched() {
     };
     let e = t.explain(&ArticleText::from(&a));
     let r = e.render();
-    assert!(r.starts_with("cc (Caucasus cinema): IN (primary) by rules\n"), "{r}");
+    assert!(
+        r.starts_with("cc (Caucasus cinema): IN (primary) by rules\n"),
+        "{r}"
+    );
     assert!(r.contains("score 13.000 / threshold 4.000"), "{r}");
     assert!(r.contains("group place: 6.500 (min 1.500)"), "{r}");
-    assert!(r.contains("\"Nalchik\": title×1 +3.000, lead×1 +1.500"), "{r}");
-    assert!(r.contains("\"Kabardino-Balkaria\": standfirst×1 +2.000"), "{r}");
+    assert!(
+        r.contains("\"Nalchik\": title×1 +3.000, lead×1 +1.500"),
+        "{r}"
+    );
+    assert!(
+        r.contains("\"Kabardino-Balkaria\": standfirst×1 +2.000"),
+        "{r}"
+    );
     assert!(r.contains("\"films\": standfirst×1 +2.000"), "{r}");
     assert_eq!(e.primary.as_deref(), Some("cc"));
     let json = serde_json::to_value(&e).unwrap();
-    assert_eq!(json["themes"][0]["groups"][0]["terms"][0]["hits"][0]["field"], "title");
+    assert_eq!(
+        json["themes"][0]["groups"][0]["terms"][0]["hits"][0]["field"],
+        "title"
+    );
 }
 
 #[test]
@@ -299,7 +341,10 @@ fn one_term_in_several_themes_counts_for_each() {
 #[test]
 fn rules_hash_changes_with_the_rules() {
     let a = themes(TWO);
-    let b = themes(&TWO.replace("threshold = 2\n[[themes.groups]]\nterms = [\"beta\"]", "threshold = 3\n[[themes.groups]]\nterms = [\"beta\"]"));
+    let b = themes(&TWO.replace(
+        "threshold = 2\n[[themes.groups]]\nterms = [\"beta\"]",
+        "threshold = 3\n[[themes.groups]]\nterms = [\"beta\"]",
+    ));
     assert_ne!(a.rules_hash(), b.rules_hash());
     assert_eq!(a.rules_hash(), themes(TWO).rules_hash());
 }
@@ -338,7 +383,10 @@ fn default_caucasus_cinema_needs_both_place_and_cinema() {
 
 #[test]
 fn theme_ids_for_uses_defaults_without_a_config() {
-    let a = article("Kinotavr festival opens", "The Kinotavr festival in Sochi opened with a gala.");
+    let a = article(
+        "Kinotavr festival opens",
+        "The Kinotavr festival in Sochi opened with a gala.",
+    );
     assert_eq!(theme_ids_for(None, &a).unwrap(), ["festivals"]);
 }
 
@@ -369,11 +417,17 @@ fn classify_store_skips_when_nothing_changed_and_redoes_when_rules_change() {
     let r = classify_store(&mut store, &t, false).unwrap();
     assert!(!r.skipped);
     assert_eq!(r.articles, 1);
-    assert_eq!(r.per_theme, vec![("a".to_string(), 1), ("b".to_string(), 0)]);
+    assert_eq!(
+        r.per_theme,
+        vec![("a".to_string(), 1), ("b".to_string(), 0)]
+    );
     assert_eq!(store.article_theme_ids("x").unwrap(), ["a"]);
 
     assert!(classify_store(&mut store, &t, false).unwrap().skipped);
-    assert!(!classify_store(&mut store, &t, true).unwrap().skipped, "force");
+    assert!(
+        !classify_store(&mut store, &t, true).unwrap().skipped,
+        "force"
+    );
 
     // Changed article: re-classified.
     put(&mut store, "h2", "beta");
@@ -386,4 +440,11 @@ fn classify_store_skips_when_nothing_changed_and_redoes_when_rules_change() {
     assert!(!r.skipped);
     assert!(store.article_theme_ids("x").unwrap().is_empty());
     assert!(classify_store(&mut store, &t2, false).unwrap().skipped);
+}
+
+#[test]
+fn sample_config_ships_exactly_the_default_themes() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("newsdesk.toml");
+    let config = Config::load(&path).unwrap();
+    assert_eq!(config.themes, default_themes());
 }
