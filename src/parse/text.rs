@@ -1,8 +1,593 @@
-//! The text parser (being written).
+//! The plain-text archive export parser.
+//!
+//! The export is a sequence of blocks separated by blank lines:
+//!
+//! ```text
+//! Site name
+//!
+//! Title
+//!
+//! Title                     (repeated: the image's alt text)
+//! Image caption
+//!
+//! Standfirst
+//!
+//! 9 August 2017
+//!
+//! Body paragraph ...        (pull quotes are interleaved here)
+//!
+//! Read more
+//!
+//! Title / Related title / Title / Related title ...
+//! ```
+//!
+//! Any part may be missing, so roles are decided from content rather than
+//! position alone: the repeated title line anchors the head when present, the
+//! date line ends it, the "Read more" block is recognised by its header and by
+//! its lines alternating with the title, and pull quotes are short paragraphs
+//! without a full stop that repeat a sentence of a nearby paragraph.
 
-use super::{Context, ParseError};
+use super::{Context, ParseError, date, quotes};
 use crate::model::Article;
 
-pub fn parse(_input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
-    Err(ParseError::new("the text parser is not written yet"))
+/// Blocks at the top of a file that may still be head (site, title, caption,
+/// standfirst, byline, date).
+const HEAD_MAX: usize = 8;
+/// Longest line accepted as a title.
+const TITLE_MAX: usize = 300;
+/// Paragraphs either side of a pull quote that may hold the sentence it repeats.
+const QUOTE_REACH: usize = 4;
+/// Longest paragraph (in words) that can be a pull quote.
+const QUOTE_MAX_WORDS: usize = 60;
+
+/// Lines between blank lines. `line` is the 1-based line number of the first.
+#[derive(Debug, Clone)]
+struct Block {
+    line: usize,
+    lines: Vec<String>,
+}
+
+impl Block {
+    fn text(&self) -> String {
+        self.lines.join(" ")
+    }
+    fn single(&self) -> Option<&str> {
+        match self.lines.as_slice() {
+            [l] => Some(l),
+            _ => None,
+        }
+    }
+}
+
+fn blocks(input: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    let mut cur: Option<Block> = None;
+    for (i, raw) in input.lines().enumerate() {
+        let line = tidy(raw);
+        if line.is_empty() {
+            out.extend(cur.take());
+        } else {
+            cur.get_or_insert_with(|| Block {
+                line: i + 1,
+                lines: Vec::new(),
+            })
+            .lines
+            .push(line);
+        }
+    }
+    out.extend(cur);
+    out
+}
+
+/// Collapses runs of whitespace (tabs, non-breaking spaces) and drops
+/// zero-width characters that exports leave around lines.
+fn tidy(line: &str) -> String {
+    line.split(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}'))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Text comparison for titles: word-for-word, ignoring case and punctuation.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (quotes::words(a), quotes::words(b));
+    !a.is_empty() && a == b
+}
+
+fn is_read_more(line: &str) -> bool {
+    let l = line
+        .trim_end_matches(|c: char| {
+            matches!(c, ':' | '.' | '…' | '»' | '>' | '→') || c.is_whitespace()
+        })
+        .to_lowercase();
+    matches!(
+        l.as_str(),
+        "read more"
+            | "read also"
+            | "read next"
+            | "see also"
+            | "related"
+            | "related articles"
+            | "related stories"
+            | "more on this"
+            | "more on this topic"
+            | "you may also like"
+            | "you might also like"
+            | "читайте также"
+            | "читать также"
+            | "см. также"
+    )
+}
+
+/// "Read more: Some title" on one line.
+fn inline_read_more(line: &str) -> Option<&str> {
+    let lower = line.to_lowercase();
+    for p in ["read more:", "read also:", "see also:", "related:"] {
+        if lower.starts_with(p) {
+            let rest = line[p.len()..].trim();
+            return (!rest.is_empty() && rest.len() <= TITLE_MAX).then_some(rest);
+        }
+    }
+    None
+}
+
+/// A line that could be a title: short, has letters, is not a sentence of
+/// running prose.
+fn title_like(s: &str) -> bool {
+    s.len() <= TITLE_MAX && s.chars().any(char::is_alphabetic) && !quotes::ends_with_full_stop(s)
+}
+
+/// Running prose rather than a heading-like line.
+fn prose(s: &str) -> bool {
+    s.chars().count() > 160 || quotes::ends_with_full_stop(s) || s.ends_with('?') && s.len() > 80
+}
+
+/// A publication name: a few words, no sentence punctuation.
+fn site_like(s: &str) -> bool {
+    s.chars().count() <= 60 && s.split_whitespace().count() <= 6 && !prose(s)
+}
+
+/// "By Jane Doe", "Words by A and B", "Author: X" → the names.
+fn byline(line: &str) -> Option<Vec<String>> {
+    let lower = line.to_lowercase();
+    let rest = [
+        "words by ",
+        "text by ",
+        "written by ",
+        "by ",
+        "author: ",
+        "authors: ",
+        "text: ",
+        "words: ",
+        "автор: ",
+        "текст: ",
+    ]
+    .iter()
+    .find(|p| lower.starts_with(*p))
+    .map(|p| line[p.len()..].trim())?;
+    if rest.is_empty() || rest.len() > 120 || quotes::ends_with_full_stop(rest) {
+        return None;
+    }
+    let names: Vec<String> = rest
+        .split([',', '&'])
+        .flat_map(|s| s.split(" and "))
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    // A byline names people: every name is capitalised and short.
+    (names.iter().all(|n| {
+        n.split_whitespace().count() <= 5 && n.chars().next().is_some_and(|c| !c.is_lowercase())
+    }))
+    .then_some(names)
+}
+
+/// A date line, possibly with a prefix ("Published 9 August 2017") or a byline
+/// beside it ("9 August 2017 | By Jane Doe").
+fn date_line(line: &str) -> Option<(chrono::NaiveDate, Vec<String>)> {
+    if line.len() > 120 {
+        return None;
+    }
+    let strip = |s: &str| {
+        let lower = s.to_lowercase();
+        for p in [
+            "published on ",
+            "published: ",
+            "published ",
+            "posted on ",
+            "posted ",
+            "date: ",
+            "updated ",
+        ] {
+            if lower.starts_with(p) {
+                return s[p.len()..].trim().to_string();
+            }
+        }
+        s.trim().to_string()
+    };
+    if let Some(d) = date::parse_date(&strip(line)) {
+        return Some((d, Vec::new()));
+    }
+    let parts: Vec<&str> = line.split(['|', '·', '•', '—']).map(str::trim).collect();
+    if parts.len() < 2 {
+        return None;
+    }
+    let mut found = None;
+    let mut authors = Vec::new();
+    for p in parts.iter().filter(|p| !p.is_empty()) {
+        if let Some(d) = date::parse_date(&strip(p)) {
+            found.get_or_insert(d);
+        } else if let Some(names) = byline(p) {
+            authors.extend(names);
+        } else {
+            return None;
+        }
+    }
+    found.map(|d| (d, authors))
+}
+
+/// "Image: Youtube", "Photo: Jane Doe" at the end of a caption.
+fn caption_credit(caption: &str) -> Option<String> {
+    let lower = caption.to_lowercase();
+    ["image: ", "photo: ", "photograph: ", "credit: ", "фото: "]
+        .iter()
+        .filter_map(|p| lower.rfind(p).map(|i| (i, p.len())))
+        .max()
+        .map(|(i, n)| caption[i + n..].trim().trim_end_matches('.').to_string())
+        .filter(|c| !c.is_empty())
+}
+
+/// What the head of the file says, and where the body starts.
+#[derive(Default)]
+struct Head {
+    site: Option<String>,
+    title: Option<(String, usize)>,
+    caption: Option<String>,
+    standfirst: Option<String>,
+    date: Option<chrono::NaiveDate>,
+    authors: Vec<String>,
+    body_start: usize,
+}
+
+pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
+    let blocks = blocks(input);
+    if blocks.is_empty() {
+        return Err(ParseError::new("file is empty"));
+    }
+    // The title repeats in "Read more" blocks; that tells a title from a site
+    // name or a standfirst when nothing else can.
+    let hint = read_more_title_hint(&blocks);
+    let head = head(&blocks, hint.as_deref())?;
+    let (title, title_line) = head
+        .title
+        .clone()
+        .ok_or_else(|| ParseError::at(blocks[0].line, "no recognisable title"))?;
+    if !title_like(&title) {
+        return Err(ParseError::at(
+            title_line,
+            format!(
+                "expected the article title (one short line) but found {}; a text export starts with the site name and the title, separated by blank lines",
+                describe(&title)
+            ),
+        ));
+    }
+
+    // Body: everything after the head, minus "Read more" sections.
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut related: Vec<String> = Vec::new();
+    let rest = &blocks[head.body_start.min(blocks.len())..];
+    let tail_start = headerless_tail(rest, &title);
+    let mut i = 0;
+    while i < rest.len() {
+        let b = &rest[i];
+        if Some(i) == tail_start {
+            for b in &rest[i..] {
+                related.extend(b.lines.iter().cloned());
+            }
+            break;
+        }
+        if b.single().is_some_and(is_read_more) {
+            // Consume the titles that follow: short lines, until prose resumes
+            // (a mid-article "Read more" box) or the file ends.
+            let titles_to_end = rest[i + 1..]
+                .iter()
+                .all(|b| b.lines.iter().all(|l| l.len() <= TITLE_MAX));
+            i += 1;
+            while i < rest.len()
+                && (titles_to_end || rest[i].lines.iter().all(|l| title_like(l)))
+                && !rest[i].single().is_some_and(is_read_more)
+            {
+                related.extend(rest[i].lines.iter().cloned());
+                i += 1;
+            }
+            continue;
+        }
+        if let Some(t) = b.single().and_then(inline_read_more) {
+            related.push(t.to_string());
+        } else if !b.single().is_some_and(|l| same(l, &title)) {
+            paragraphs.push(b.text());
+        }
+        i += 1;
+    }
+    let mut seen: Vec<Vec<String>> = vec![quotes::words(&title)];
+    related.retain(|r| {
+        let w = quotes::words(r);
+        if w.is_empty() || seen.contains(&w) {
+            false
+        } else {
+            seen.push(w);
+            true
+        }
+    });
+
+    let (body, pull_quotes) = split_pull_quotes(paragraphs);
+    let body_html = body
+        .iter()
+        .map(|p| format!("<p>{}</p>", escape(p)))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let image_credit = head.caption.as_deref().and_then(caption_credit);
+    Ok(Article {
+        site_name: head.site,
+        title,
+        date: head.date,
+        standfirst: head.standfirst,
+        caption: head.caption,
+        image_credit,
+        authors: head.authors,
+        pull_quotes,
+        related,
+        body_html: super::sanitize::sanitize_html(&body_html, None),
+        body_text: body.join("\n\n"),
+        ..Article::default()
+    })
+}
+
+fn describe(s: &str) -> String {
+    if s.len() > TITLE_MAX {
+        format!("a {}-character paragraph", s.chars().count())
+    } else if !s.chars().any(char::is_alphabetic) {
+        format!("{s:?}, which has no letters")
+    } else {
+        format!("a sentence ending with a full stop ({s:?})")
+    }
+}
+
+/// The line a "Read more" section repeats between related titles.
+fn read_more_title_hint(blocks: &[Block]) -> Option<String> {
+    let start = blocks
+        .iter()
+        .rposition(|b| b.single().is_some_and(is_read_more))?;
+    let lines: Vec<&String> = blocks[start + 1..].iter().flat_map(|b| &b.lines).collect();
+    lines
+        .iter()
+        .find(|l| lines.iter().filter(|m| same(l, m)).count() >= 2)
+        .map(|l| l.to_string())
+}
+
+/// A trailing run of one-line blocks alternating with the title, without a
+/// "Read more" header: returns where it starts.
+fn headerless_tail(rest: &[Block], title: &str) -> Option<usize> {
+    let mut start = rest.len();
+    while start > 0 && rest[start - 1].single().is_some_and(title_like) {
+        start -= 1;
+    }
+    let run = &rest[start..];
+    let first = run.iter().position(|b| same(&b.lines[0], title))?;
+    let titles = run.iter().filter(|b| same(&b.lines[0], title)).count();
+    (titles >= 2 && run.len() - first >= 3).then_some(start + first)
+}
+
+fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
+    let mut h = Head::default();
+    let limit = blocks.len().min(HEAD_MAX);
+
+    // The date line ends the head. It is searched for only before the body
+    // proper starts (two long paragraphs), so a date quoted in the body is
+    // not mistaken for it.
+    let mut date_idx = None;
+    let mut long = 0;
+    for (i, b) in blocks[..limit].iter().enumerate() {
+        if let Some((d, authors)) = b.single().and_then(date_line) {
+            date_idx = Some(i);
+            h.date = Some(d);
+            h.authors.extend(authors);
+            break;
+        }
+        if b.text().chars().count() > 200 {
+            long += 1;
+            if long >= 2 {
+                break;
+            }
+        }
+    }
+    let head_end = date_idx.unwrap_or(limit);
+
+    // The export repeats the title as the first line of the caption block.
+    if let Some((j, k)) = repetition(&blocks[..head_end]) {
+        let t = blocks[k].lines[0].clone();
+        h.title = Some((t, blocks[k].line));
+        let cap = blocks[k].lines[1..].join(" ");
+        h.caption = (!cap.is_empty()).then_some(cap);
+        let before: Vec<&String> = blocks[..j]
+            .iter()
+            .flat_map(|b| &b.lines)
+            .chain(&blocks[j].lines[..blocks[j].lines.len() - 1])
+            .collect();
+        for l in before {
+            if let Some(names) = byline(l) {
+                h.authors.extend(names);
+            } else if h.site.is_none() {
+                h.site = Some(l.clone());
+            }
+        }
+        match date_idx {
+            Some(d) if d > k => {
+                h.standfirst = standfirst(&blocks[k + 1..d], &mut h.authors);
+                h.body_start = d + 1;
+            }
+            _ => {
+                // No date after the head: the block after the caption is the
+                // standfirst only if it is short enough to be one and body
+                // paragraphs follow it.
+                let mut next = k + 1;
+                while next < blocks.len() && blocks[next].single().and_then(byline).is_some() {
+                    h.authors
+                        .extend(blocks[next].single().and_then(byline).unwrap_or_default());
+                    next += 1;
+                }
+                h.body_start = next;
+                if let Some(b) = blocks.get(next)
+                    && date_idx.is_none()
+                    && next + 1 < blocks.len()
+                    && b.text().chars().count() <= 600
+                    && !b.single().is_some_and(is_read_more)
+                {
+                    h.standfirst = Some(b.text());
+                    h.body_start = next + 1;
+                }
+                if let Some(d) = date_idx {
+                    h.body_start = h.body_start.max(d + 1);
+                }
+            }
+        }
+        return Ok(h);
+    }
+
+    // No repetition: the head is the lines before the date (or, without a
+    // date, the short lines at the top).
+    let mut units: Vec<(String, usize)> = Vec::new();
+    let head_blocks = match date_idx {
+        Some(d) => &blocks[..d],
+        None => {
+            let n = blocks
+                .iter()
+                .take(3)
+                .take_while(|b| b.lines.iter().all(|l| !prose(l)))
+                .count();
+            &blocks[..n.max(1)]
+        }
+    };
+    for b in head_blocks {
+        if b.lines.len() > 1 && b.lines.iter().any(|l| prose(l)) {
+            units.push((b.text(), b.line));
+        } else {
+            for (n, l) in b.lines.iter().enumerate() {
+                units.push((l.clone(), b.line + n));
+            }
+        }
+    }
+    units.retain(|(l, _)| match byline(l) {
+        Some(names) => {
+            h.authors.extend(names);
+            false
+        }
+        None => true,
+    });
+    h.body_start = date_idx.map_or(head_blocks.len(), |d| d + 1);
+
+    if units.is_empty() {
+        // Date first: "9 August 2017" then the title.
+        if let Some(b) = blocks.get(h.body_start) {
+            h.title = Some((b.text(), b.line));
+            h.body_start += 1;
+        }
+        return Ok(h);
+    }
+
+    let at = hint.and_then(|t| units.iter().position(|(l, _)| same(l, t)));
+    let t = match at {
+        Some(i) => i,
+        None => match units.len() {
+            1 => 0,
+            2 => {
+                if site_like(&units[0].0) && !prose(&units[1].0) {
+                    1
+                } else {
+                    0
+                }
+            }
+            _ => usize::from(title_like(&units[1].0) && !prose(&units[0].0)),
+        },
+    };
+    if t > 0 {
+        h.site = Some(units[0].0.clone());
+    }
+    h.title = Some(units[t].clone());
+    let rest: Vec<&str> = units[t + 1..].iter().map(|(l, _)| l.as_str()).collect();
+    if date_idx.is_some() || !rest.is_empty() {
+        let s = rest.join(" ");
+        h.standfirst = (!s.is_empty()).then_some(s);
+    }
+    Ok(h)
+}
+
+/// Blocks between the caption and the date: bylines go to authors, the rest is
+/// the standfirst.
+fn standfirst(blocks: &[Block], authors: &mut Vec<String>) -> Option<String> {
+    let mut parts = Vec::new();
+    for b in blocks {
+        match b.single().and_then(byline) {
+            Some(names) => authors.extend(names),
+            None => parts.push(b.text()),
+        }
+    }
+    let s = parts.join(" ");
+    (!s.is_empty()).then_some(s)
+}
+
+/// (j, k): block `k` (two or more lines, or one) starts with the line that
+/// ends block `j` — the title, then the title again over the caption.
+fn repetition(blocks: &[Block]) -> Option<(usize, usize)> {
+    for k in 1..blocks.len().min(HEAD_MAX) {
+        let first = &blocks[k].lines[0];
+        if !title_like(first) {
+            continue;
+        }
+        for j in (0..k).rev() {
+            if same(blocks[j].lines.last()?, first) {
+                return Some((j, k));
+            }
+        }
+    }
+    None
+}
+
+/// Separates pull quotes from body paragraphs: short, no final full stop, and
+/// repeating a sentence of a body paragraph at most [`QUOTE_REACH`] away.
+fn split_pull_quotes(paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
+    let candidate: Vec<bool> = paragraphs
+        .iter()
+        .map(|p| !quotes::ends_with_full_stop(p) && p.split_whitespace().count() <= QUOTE_MAX_WORDS)
+        .collect();
+    let is_quote: Vec<bool> = (0..paragraphs.len())
+        .map(|i| {
+            candidate[i] && {
+                let lo = i.saturating_sub(QUOTE_REACH);
+                let hi = (i + QUOTE_REACH).min(paragraphs.len() - 1);
+                (lo..=hi).any(|j| {
+                    j != i && !candidate[j] && quotes::repeats(&paragraphs[i], &paragraphs[j])
+                })
+            }
+        })
+        .collect();
+    let mut body = Vec::new();
+    let mut pulls = Vec::new();
+    for (p, q) in paragraphs.into_iter().zip(is_quote) {
+        if q { pulls.push(p) } else { body.push(p) }
+    }
+    (body, pulls)
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
