@@ -5,3 +5,4 @@ mod util;
 
 mod ingest;
 mod inspect;
+mod parse_text;

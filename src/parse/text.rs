@@ -144,7 +144,15 @@ fn prose(s: &str) -> bool {
 
 /// A publication name: a few words, no sentence punctuation.
 fn site_like(s: &str) -> bool {
-    s.chars().count() <= 60 && s.split_whitespace().count() <= 6 && !prose(s)
+    s.chars().count() <= 40
+        && s.split_whitespace().count() <= 5
+        && !prose(s)
+        // Publication names are capitalised word by word ("New East Digital
+        // Archive"); sentence-case titles are not.
+        && s
+            .split_whitespace()
+            .filter(|w| w.chars().count() > 3)
+            .all(|w| !w.chars().next().is_some_and(char::is_lowercase))
 }
 
 /// "By Jane Doe", "Words by A and B", "Author: X" → the names.
@@ -288,15 +296,18 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
         if b.single().is_some_and(is_read_more) {
             // Consume the titles that follow: short lines, until prose resumes
             // (a mid-article "Read more" box) or the file ends.
-            let titles_to_end = rest[i + 1..]
-                .iter()
-                .all(|b| b.lines.iter().all(|l| l.len() <= TITLE_MAX));
+            let titles_to_end = rest[i + 1..].iter().all(|b| {
+                b.single()
+                    .is_some_and(|l| l.len() <= 200 && quotes::sentences(l).len() == 1)
+            });
             i += 1;
             while i < rest.len()
                 && (titles_to_end || rest[i].lines.iter().all(|l| title_like(l)))
                 && !rest[i].single().is_some_and(is_read_more)
             {
-                related.extend(rest[i].lines.iter().cloned());
+                for l in &rest[i].lines {
+                    related.push(inline_read_more(l).unwrap_or(l).to_string());
+                }
                 i += 1;
             }
             continue;
@@ -500,7 +511,8 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
         None => match units.len() {
             1 => 0,
             2 => {
-                if site_like(&units[0].0) && !prose(&units[1].0) {
+                let b = &units[1].0;
+                if site_like(&units[0].0) && !prose(b) && b.chars().count() <= 130 {
                     1
                 } else {
                     0
@@ -590,4 +602,256 @@ fn escape(s: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::{Context, parse_bytes};
+    use chrono::NaiveDate;
+
+    fn parse_txt(bytes: &[u8]) -> Article {
+        let (format, a) = parse_bytes(bytes, Some("txt"), &Context { base_url: None }).unwrap();
+        assert_eq!(format, crate::model::Format::Text);
+        a
+    }
+
+    fn ymd(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(y, m, d)
+    }
+
+    const P1: &str = "The ferry to Baku left at dawn, half empty. Nobody on board expected the storm that came at noon. The captain said the sea had never been so calm in April.";
+    const P2: &str = "By evening the passengers had made friends. A woman from Aktau shared bread and dried fish with everyone on deck.";
+    const P3: &str =
+        "When the coast appeared, some of them cheered. Others had already gone below to sleep.";
+
+    /// The full layout, written for this test (not the seed).
+    fn full() -> String {
+        format!(
+            "Caspian Review\n\nA slow boat across the Caspian\n\nA slow boat across the Caspian\nThe ferry at Alat port. Photo: Jane Roe\n\nTwo days on a cargo ferry between Kazakhstan and Azerbaijan\n\n17 Sep 2018\n\n{P1}\n\nThe captain said the sea had never been so calm in April\n\n{P2}\n\n{P3}\n\nRead more\n\nA slow boat across the Caspian\n\nTrains of the steppe\n\nA slow boat across the Caspian\n\nThe last caravanserai\n"
+        )
+    }
+
+    #[test]
+    fn full_layout_is_split_into_its_parts() {
+        let a = parse_txt(full().as_bytes());
+        assert_eq!(a.site_name.as_deref(), Some("Caspian Review"));
+        assert_eq!(a.title, "A slow boat across the Caspian");
+        assert_eq!(
+            a.caption.as_deref(),
+            Some("The ferry at Alat port. Photo: Jane Roe")
+        );
+        assert_eq!(a.image_credit.as_deref(), Some("Jane Roe"));
+        assert_eq!(
+            a.standfirst.as_deref(),
+            Some("Two days on a cargo ferry between Kazakhstan and Azerbaijan")
+        );
+        assert_eq!(a.date, ymd(2018, 9, 17));
+        assert_eq!(
+            a.pull_quotes,
+            ["The captain said the sea had never been so calm in April"]
+        );
+        assert_eq!(a.related, ["Trains of the steppe", "The last caravanserai"]);
+        assert_eq!(a.body_text, format!("{P1}\n\n{P2}\n\n{P3}"));
+        assert_eq!(a.body_html.matches("<p>").count(), 3);
+    }
+
+    #[test]
+    fn crlf_bom_and_no_trailing_newline() {
+        let s = format!("\u{feff}{}", full().trim_end().replace('\n', "\r\n"));
+        let a = parse_txt(s.as_bytes());
+        assert_eq!(a, parse_txt(full().as_bytes()));
+        assert!(!a.body_text.contains('\r'));
+    }
+
+    #[test]
+    fn no_caption_no_standfirst_no_read_more() {
+        let a = parse_txt(
+            format!("Caspian Review\n\nA slow boat\n\n9 August 2017\n\n{P1}\n\n{P2}").as_bytes(),
+        );
+        assert_eq!(a.site_name.as_deref(), Some("Caspian Review"));
+        assert_eq!(a.title, "A slow boat");
+        assert_eq!(a.caption, None);
+        assert_eq!(a.standfirst, None);
+        assert!(a.related.is_empty() && a.pull_quotes.is_empty());
+        assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
+    }
+
+    #[test]
+    fn no_site_line_is_recognised_from_the_repeated_title() {
+        let a = parse_txt(
+            format!("A slow boat\n\nA slow boat\nThe port at dawn\n\nOn the ferry\n\nOctober 14, 2022\n\n{P1}").as_bytes(),
+        );
+        assert_eq!(a.site_name, None);
+        assert_eq!(a.title, "A slow boat");
+        assert_eq!(a.caption.as_deref(), Some("The port at dawn"));
+        assert_eq!(a.standfirst.as_deref(), Some("On the ferry"));
+        assert_eq!(a.date, ymd(2022, 10, 14));
+    }
+
+    #[test]
+    fn title_and_long_standfirst_without_site_line() {
+        let sf = "A ferry crossing told by the people who make it every week, from the cooks to the customs officers, over two days and one long night at sea";
+        let a = parse_txt(
+            format!("A slow boat across the Caspian\n\n{sf}\n\n2022-10-14\n\n{P1}").as_bytes(),
+        );
+        assert_eq!(a.site_name, None);
+        assert_eq!(a.title, "A slow boat across the Caspian");
+        assert_eq!(a.standfirst.as_deref(), Some(sf));
+        assert_eq!(a.date, ymd(2022, 10, 14));
+    }
+
+    #[test]
+    fn read_more_reveals_the_title_when_layout_is_ambiguous() {
+        // Both head lines are short; only "Read more" says which is the title.
+        let a = parse_txt(
+            format!("Slow boats\n\nThe ferry crossing\n\n2022-10-14\n\n{P1}\n\nRead more\n\nSlow boats\n\nOther story\n\nSlow boats\n\nThird story").as_bytes(),
+        );
+        assert_eq!(a.title, "Slow boats");
+        assert_eq!(a.standfirst.as_deref(), Some("The ferry crossing"));
+        assert_eq!(a.related, ["Other story", "Third story"]);
+    }
+
+    #[test]
+    fn short_paragraph_that_repeats_nothing_stays_in_the_body() {
+        let a = parse_txt(
+            format!(
+                "Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\nAnd then the wind dropped\n\n{P2}"
+            )
+            .as_bytes(),
+        );
+        assert!(a.pull_quotes.is_empty());
+        assert_eq!(
+            a.body_text,
+            format!("{P1}\n\nAnd then the wind dropped\n\n{P2}")
+        );
+    }
+
+    #[test]
+    fn pull_quote_with_curly_quotes_and_spacing_differences() {
+        let p =
+            "The captain laughed. “We have  never lost a passenger,” he said. Then he went below.";
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017\n\n{p}\n\n{P2}\n\n\"We have never lost a passenger\", he said\n\n{P3}").as_bytes(),
+        );
+        assert_eq!(
+            a.pull_quotes,
+            ["\"We have never lost a passenger\", he said"]
+        );
+        assert_eq!(
+            a.body_text,
+            format!("{}\n\n{P2}\n\n{P3}", p.replace("  ", " "))
+        );
+    }
+
+    #[test]
+    fn pull_quote_far_from_its_sentence_is_body() {
+        let mut s = format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}");
+        for i in 0..6 {
+            s.push_str(&format!(
+                "\n\nFiller paragraph number {i} says nothing at all."
+            ));
+        }
+        s.push_str("\n\nThe captain said the sea had never been so calm in April");
+        let a = parse_txt(s.as_bytes());
+        assert!(a.pull_quotes.is_empty(), "{:?}", a.pull_quotes);
+    }
+
+    #[test]
+    fn pull_quote_ending_with_full_stop_is_body() {
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\nThe captain said the sea had never been so calm in April.").as_bytes(),
+        );
+        assert!(a.pull_quotes.is_empty());
+        assert_eq!(a.body_text.split("\n\n").count(), 2);
+    }
+
+    #[test]
+    fn windows_1252_bytes_decode() {
+        let mut bytes = b"Site\n\nCaf\xe9 society in Tbilisi\n\n9 August 2017\n\n".to_vec();
+        bytes.extend_from_slice(b"\x93Coffee,\x94 she said \x96 and smiled.");
+        let a = parse_txt(&bytes);
+        assert_eq!(a.title, "Café society in Tbilisi");
+        assert_eq!(a.body_text, "“Coffee,” she said – and smiled.");
+    }
+
+    #[test]
+    fn cyrillic_georgian_and_armenian_text() {
+        let a = parse_txt(
+            "Архив\n\nКино на Кавказе\n\nКино на Кавказе\nКадр из фильма. Фото: архив\n\n9 August 2017\n\nФильм снят в Нальчике. Это первый фильм режиссёра.\n\nქართული კინო ცოცხალია.\n\nՀայկական ֆիլմը ցուցադրվեց Երևանում։"
+                .as_bytes(),
+        );
+        assert_eq!(a.site_name.as_deref(), Some("Архив"));
+        assert_eq!(a.title, "Кино на Кавказе");
+        assert_eq!(a.caption.as_deref(), Some("Кадр из фильма. Фото: архив"));
+        assert_eq!(a.image_credit.as_deref(), Some("архив"));
+        assert_eq!(a.body_text.split("\n\n").count(), 3);
+        assert!(a.body_text.contains("ქართული") && a.body_text.contains("Երևանում"));
+    }
+
+    #[test]
+    fn control_characters_and_markup_are_made_safe() {
+        let a = parse_txt(
+            b"Site\n\nTitle\x07 here\n\n9 August 2017\n\nA <script>alert(1)</script> & \x1b\"quoted\" line.",
+        );
+        assert_eq!(a.title, "Title here");
+        assert!(!a.body_html.contains("<script"), "{}", a.body_html);
+        assert!(
+            a.body_html.starts_with("<p>A &lt;script&gt;"),
+            "{}",
+            a.body_html
+        );
+        assert!(!a.body_text.contains('\u{1b}'));
+    }
+
+    #[test]
+    fn date_with_byline_and_prefix() {
+        let a = parse_txt(
+            format!(
+                "Site\n\nTitle here\n\nBy Ana Lima and Ivo Sem\n\nPublished 2022-10-14\n\n{P1}"
+            )
+            .as_bytes(),
+        );
+        assert_eq!(a.date, ymd(2022, 10, 14));
+        assert_eq!(a.authors, ["Ana Lima", "Ivo Sem"]);
+        assert_eq!(a.standfirst, None);
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017 | By Ana Lima\n\n{P1}").as_bytes(),
+        );
+        assert_eq!(a.date, ymd(2017, 8, 9));
+        assert_eq!(a.authors, ["Ana Lima"]);
+    }
+
+    #[test]
+    fn no_date_keeps_first_paragraph_in_body() {
+        let a = parse_txt(format!("A slow boat\n\n{P1}\n\n{P2}").as_bytes());
+        assert_eq!(a.title, "A slow boat");
+        assert_eq!(a.date, None);
+        assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
+    }
+
+    #[test]
+    fn file_without_a_title_names_the_line() {
+        let err = crate::parse::parse_bytes(
+            format!("\n\n{P1} {P2}\n\n{P3}").as_bytes(),
+            Some("txt"),
+            &Context { base_url: None },
+        )
+        .unwrap_err();
+        assert_eq!(err.line, Some(3), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("line 3: expected the article title"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn mid_article_read_more_box_is_related_not_body() {
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\nRead more\n\nAnother story entirely\n\n{P2}\n\nRead more: Third story").as_bytes(),
+        );
+        assert_eq!(a.related, ["Another story entirely", "Third story"]);
+        assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
+    }
 }
