@@ -5,4 +5,5 @@ mod util;
 
 mod ingest;
 mod inspect;
+mod parse_markdown;
 mod parse_text;
