@@ -7,3 +7,4 @@ mod ingest;
 mod inspect;
 mod parse_markdown;
 mod parse_text;
+mod proptest_parsers;

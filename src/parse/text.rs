@@ -438,7 +438,8 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
             }
             _ => {
                 // No date after the head: the block after the caption is the
-                // standfirst only if it is short enough to be one and body
+                // standfirst only if it reads like one (short, and without the
+                // final full stop every body paragraph has) and body
                 // paragraphs follow it.
                 let mut next = k + 1;
                 while next < blocks.len() && blocks[next].single().and_then(byline).is_some() {
@@ -451,6 +452,7 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
                     && date_idx.is_none()
                     && next + 1 < blocks.len()
                     && b.text().chars().count() <= 600
+                    && !quotes::ends_with_full_stop(&b.text())
                     && !b.single().is_some_and(is_read_more)
                 {
                     h.standfirst = Some(b.text());
@@ -552,10 +554,15 @@ fn standfirst(blocks: &[Block], authors: &mut Vec<String>) -> Option<String> {
 fn repetition(blocks: &[Block]) -> Option<(usize, usize)> {
     for k in 1..blocks.len().min(HEAD_MAX) {
         let first = &blocks[k].lines[0];
+        // The "Read more" box also repeats the title; it is never head.
+        if is_read_more(first) {
+            return None;
+        }
         if !title_like(first) {
             continue;
         }
-        for j in (0..k).rev() {
+        // The repeat follows the title closely (at most a byline between).
+        for j in (k.saturating_sub(2)..k).rev() {
             if same(blocks[j].lines.last()?, first) {
                 return Some((j, k));
             }
