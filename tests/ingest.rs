@@ -189,3 +189,41 @@ fn quiet_no_op_ingest_prints_nothing() {
         (0, "ingested 0 new, 0 updated, 0 rejected\n")
     );
 }
+
+#[test]
+fn oversized_file_is_rejected_without_stopping_the_others() {
+    let site = Site::new();
+    site.write("a.txt", text_article(1));
+    let big = site.write("huge.txt", "");
+    // Sparse: 17 MB on paper, nothing on disk.
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    let (code, out, err) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 65, "{err}");
+    assert_eq!(out, "ingested 1 new, 0 updated, 1 rejected\n");
+    assert!(
+        err.contains("huge.txt") && err.contains("too large"),
+        "{err}"
+    );
+}
+
+#[test]
+fn editing_the_stated_id_does_not_duplicate_the_article() {
+    let site = Site::new();
+    let p = site.write("k.md", "---\nid: first-id\ntitle: K\n---\nText.\n");
+    ingest_json(&site);
+    std::fs::write(&p, "---\nid: second-id\ntitle: K again\n---\nText.\n").unwrap();
+    let (code, v, err) = ingest_json(&site);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((&v["new"], &v["updated"]), (&0.into(), &1.into()), "{v}");
+    let store = site.store();
+    assert_eq!(store.article_count().unwrap(), 1);
+    assert_eq!(
+        store.article("first-id").unwrap().unwrap().article.title,
+        "K again"
+    );
+}
