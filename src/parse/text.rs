@@ -468,28 +468,41 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
 
     // No repetition: the head is the lines before the date (or, without a
     // date, the short lines at the top).
-    let mut units: Vec<(String, usize)> = Vec::new();
     let head_blocks = match date_idx {
         Some(d) => &blocks[..d],
         None => {
             let n = blocks
                 .iter()
                 .take(3)
-                .take_while(|b| b.lines.iter().all(|l| !prose(l)))
+                .take_while(|b| !prose(&b.lines[0]))
                 .count();
             &blocks[..n.max(1)]
         }
     };
-    for b in head_blocks {
-        if b.lines.len() > 1 && b.lines.iter().any(|l| prose(l)) {
-            units.push((b.text(), b.line));
+    // Head lines, each with its line number and (block, line-in-block), so a
+    // "Title / caption" block without the repeated title is still read right.
+    let mut units: Vec<Unit> = Vec::new();
+    for (bi, b) in head_blocks.iter().enumerate() {
+        if b.lines.len() > 1 && (prose(&b.lines[0]) || b.lines.len() > 3) {
+            // A hard-wrapped paragraph, not head lines.
+            units.push(Unit {
+                text: b.text(),
+                line: b.line,
+                block: bi,
+                nth: 0,
+            });
         } else {
             for (n, l) in b.lines.iter().enumerate() {
-                units.push((l.clone(), b.line + n));
+                units.push(Unit {
+                    text: l.clone(),
+                    line: b.line + n,
+                    block: bi,
+                    nth: n,
+                });
             }
         }
     }
-    units.retain(|(l, _)| match byline(l) {
+    units.retain(|u| match byline(&u.text) {
         Some(names) => {
             h.authors.extend(names);
             false
@@ -507,32 +520,51 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
         return Ok(h);
     }
 
-    let at = hint.and_then(|t| units.iter().position(|(l, _)| same(l, t)));
+    let at = hint.and_then(|t| units.iter().position(|u| same(&u.text, t)));
     let t = match at {
         Some(i) => i,
         None => match units.len() {
             1 => 0,
             2 => {
-                let b = &units[1].0;
-                if site_like(&units[0].0) && !prose(b) && b.chars().count() <= 130 {
+                let b = &units[1].text;
+                if site_like(&units[0].text) && !prose(b) && b.chars().count() <= 130 {
                     1
                 } else {
                     0
                 }
             }
-            _ => usize::from(title_like(&units[1].0) && !prose(&units[0].0)),
+            _ => usize::from(title_like(&units[1].text) && !prose(&units[0].text)),
         },
     };
     if t > 0 {
-        h.site = Some(units[0].0.clone());
+        h.site = Some(units[0].text.clone());
     }
-    h.title = Some(units[t].clone());
-    let rest: Vec<&str> = units[t + 1..].iter().map(|(l, _)| l.as_str()).collect();
-    if date_idx.is_some() || !rest.is_empty() {
-        let s = rest.join(" ");
-        h.standfirst = (!s.is_empty()).then_some(s);
+    let title = &units[t];
+    h.title = Some((title.text.clone(), title.line));
+    let mut rest = &units[t + 1..];
+    // Lines under the title in its own block are the image caption.
+    if title.nth == 0 {
+        let n = rest.iter().take_while(|u| u.block == title.block).count();
+        if n > 0 {
+            let cap: Vec<&str> = rest[..n].iter().map(|u| u.text.as_str()).collect();
+            h.caption = Some(cap.join(" "));
+            rest = &rest[n..];
+        }
     }
+    let s = rest
+        .iter()
+        .map(|u| u.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    h.standfirst = (!s.is_empty()).then_some(s);
     Ok(h)
+}
+
+struct Unit {
+    text: String,
+    line: usize,
+    block: usize,
+    nth: usize,
 }
 
 /// Blocks between the caption and the date: bylines go to authors, the rest is
@@ -694,6 +726,18 @@ mod tests {
         assert_eq!(a.caption.as_deref(), Some("The port at dawn"));
         assert_eq!(a.standfirst.as_deref(), Some("On the ferry"));
         assert_eq!(a.date, ymd(2022, 10, 14));
+    }
+
+    #[test]
+    fn caption_under_the_title_without_the_repeat() {
+        let a = parse_txt(
+            format!("Caspian Review\n\nA slow boat across the Caspian\nThe ferry at Alat port.\n\n9 August 2017\n\n{P1}").as_bytes(),
+        );
+        assert_eq!(a.site_name.as_deref(), Some("Caspian Review"));
+        assert_eq!(a.title, "A slow boat across the Caspian");
+        assert_eq!(a.caption.as_deref(), Some("The ferry at Alat port."));
+        assert_eq!(a.standfirst, None);
+        assert_eq!(a.body_text, P1);
     }
 
     #[test]
