@@ -201,6 +201,9 @@ fn date_line(line: &str) -> Option<(chrono::NaiveDate, Vec<String>)> {
             "published on ",
             "published: ",
             "published ",
+            "last updated ",
+            "updated: ",
+            "updated on ",
             "posted on ",
             "posted ",
             "date: ",
@@ -293,7 +296,11 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
             }
             break;
         }
-        if b.single().is_some_and(is_read_more) {
+        if is_read_more(&b.lines[0]) {
+            // The header may share its block with the titles.
+            for l in &b.lines[1..] {
+                related.push(inline_read_more(l).unwrap_or(l).to_string());
+            }
             // Consume the titles that follow: short lines, until prose resumes
             // (a mid-article "Read more" box) or the file ends.
             let titles_to_end = rest[i + 1..].iter().all(|b| {
@@ -303,7 +310,7 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
             i += 1;
             while i < rest.len()
                 && (titles_to_end || rest[i].lines.iter().all(|l| title_like(l)))
-                && !rest[i].single().is_some_and(is_read_more)
+                && !is_read_more(&rest[i].lines[0])
             {
                 for l in &rest[i].lines {
                     related.push(inline_read_more(l).unwrap_or(l).to_string());
@@ -365,10 +372,12 @@ fn describe(s: &str) -> String {
 
 /// The line a "Read more" section repeats between related titles.
 fn read_more_title_hint(blocks: &[Block]) -> Option<String> {
-    let start = blocks
+    let start = blocks.iter().rposition(|b| is_read_more(&b.lines[0]))?;
+    let lines: Vec<&String> = blocks[start..]
         .iter()
-        .rposition(|b| b.single().is_some_and(is_read_more))?;
-    let lines: Vec<&String> = blocks[start + 1..].iter().flat_map(|b| &b.lines).collect();
+        .flat_map(|b| &b.lines)
+        .skip(1)
+        .collect();
     lines
         .iter()
         .find(|l| lines.iter().filter(|m| same(l, m)).count() >= 2)
@@ -895,6 +904,15 @@ mod tests {
                 .starts_with("line 3: expected the article title"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn read_more_header_sharing_a_block_with_the_titles() {
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\nRead more:\nTitle here\nOther story\nTitle here\nThird story\n").as_bytes(),
+        );
+        assert_eq!(a.related, ["Other story", "Third story"]);
+        assert_eq!(a.body_text, P1);
     }
 
     #[test]
