@@ -8,3 +8,4 @@ mod inspect;
 mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
+mod run;
