@@ -147,6 +147,8 @@ fn site_like(s: &str) -> bool {
     s.chars().count() <= 40
         && s.split_whitespace().count() <= 5
         && !prose(s)
+        // "Name: subject" and questions are titles.
+        && !s.contains([':', '?', '!'])
         // Publication names are capitalised word by word ("New East Digital
         // Archive"); sentence-case titles are not.
         && s
@@ -536,7 +538,7 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
             1 => 0,
             2 => {
                 let b = &units[1].text;
-                if site_like(&units[0].text) && !prose(b) && b.chars().count() <= 130 {
+                if site_like(&units[0].text) && !prose(b) && b.chars().count() <= 110 {
                     1
                 } else {
                     0
@@ -759,6 +761,18 @@ mod tests {
         assert_eq!(a.title, "A slow boat across the Caspian");
         assert_eq!(a.standfirst.as_deref(), Some(sf));
         assert_eq!(a.date, ymd(2022, 10, 14));
+    }
+
+    #[test]
+    fn caseless_script_title_with_standfirst() {
+        let a = parse_txt(
+            "ქართული კინო: ახალი ტალღა\n\nრეჟისორები ბრუნდებიან თბილისში და იღებენ ფილმებს ძველ სტუდიაში\n\n17 Sep 2018\n\nპირველი აბზაცი."
+                .as_bytes(),
+        );
+        assert_eq!(a.site_name, None);
+        assert_eq!(a.title, "ქართული კინო: ახალი ტალღა");
+        assert!(a.standfirst.is_some_and(|s| s.starts_with("რეჟისორები")));
+        assert_eq!(a.date, ymd(2018, 9, 17));
     }
 
     #[test]
