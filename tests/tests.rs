@@ -5,5 +5,8 @@ mod util;
 
 mod ingest;
 mod inspect;
+mod parse_markdown;
+mod parse_text;
+mod proptest_parsers;
 mod run;
 mod themes;
