@@ -36,7 +36,10 @@ fn seed_export_head_fields() {
     assert_eq!(v["standfirst"], blocks[3]);
     // Classified with the default themes (no config in the test dir): the
     // primary theme first.
-    assert_eq!(v["themes"], serde_json::json!(["caucasus-cinema", "festivals"]));
+    assert_eq!(
+        v["themes"],
+        serde_json::json!(["caucasus-cinema", "festivals"])
+    );
     assert_eq!(v["image_url"], serde_json::Value::Null);
     assert_eq!(v["id"], "balagov-closeness");
 }
