@@ -4,4 +4,5 @@
 mod util;
 
 mod ingest;
+mod html_extract;
 mod inspect;
