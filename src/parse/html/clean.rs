@@ -25,7 +25,8 @@ const STRONG_PARTS: &[&str] = &[
     "sponsor", "sponsored", "promo", "outbrain", "taboola", "popular", "trending", "mostread",
     "breadcrumb", "breadcrumbs", "pagination", "skip", "sr", "wm", "signup", "signin", "login",
     "modal", "popup", "overlay", "tweet", "instagram", "player", "vjs", "credit", "copyright",
-    "recommended", "recommendations", "banner",
+    "recommended", "recommendations", "banner", "cta", "komentarze", "komentarz", "kommentare",
+    "kommentar", "comentarios", "commentaires", "kommentarii",
 ];
 
 /// Substrings of a class/id that mark chrome.
@@ -44,7 +45,7 @@ const WEAK_PARTS: &[&str] = &[
     "sidebar", "widget", "widgets", "menu", "nav", "navbar", "navigation", "header", "footer",
     "masthead", "byline", "author", "meta", "tags", "labels", "date", "dateline", "rail", "aside",
     "hero", "thumbnail", "lang", "language", "weather", "informer", "toolbar", "tools", "actions",
-    "info", "pager", "top", "topbar", "links", "feed", "more", "bio", "caption", "teaser",
+    "info", "pager", "topbar", "links", "bio",
     "categories", "category", "archive", "profile", "search", "footnote", "utility", "hidden",
 ];
 
@@ -112,6 +113,15 @@ pub fn text_len(el: ElementRef<'_>) -> usize {
         .sum()
 }
 
+/// Text length outside links: what a guard against removing "most of the
+/// page" should count, so a mega menu never looks like content.
+pub fn plain_len(el: ElementRef<'_>) -> usize {
+    static A: std::sync::OnceLock<scraper::Selector> = std::sync::OnceLock::new();
+    let a = A.get_or_init(|| scraper::Selector::parse("a").expect("static selector"));
+    let links: usize = el.select(a).map(text_len).sum();
+    text_len(el).saturating_sub(links)
+}
+
 /// Removes every element with one of [`DROP_TAGS`], plus comments.
 pub fn drop_tags(doc: &mut Html) {
     let ids: Vec<NodeId> = doc
@@ -132,7 +142,7 @@ pub fn drop_tags(doc: &mut Html) {
 /// page's text, weak ones unless they hold 35%.
 pub fn drop_chrome(doc: &mut Html) {
     let root = doc.root_element();
-    let total = text_len(root).max(1);
+    let total = plain_len(root).max(1);
     let mut ids = Vec::new();
     let mut stack: Vec<ElementRef<'_>> = root.child_elements().collect();
     stack.reverse();
@@ -145,8 +155,8 @@ pub fn drop_chrome(doc: &mut Html) {
         };
         let remove = match verdict {
             Chrome::No => false,
-            Chrome::Strong => text_len(el) * 10 < total * 7,
-            Chrome::Weak => text_len(el) * 100 < total * 35,
+            Chrome::Strong => plain_len(el) * 10 < total * 7,
+            Chrome::Weak => plain_len(el) * 100 < total * 35,
         };
         if remove {
             ids.push(el.id());

@@ -125,8 +125,8 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
 /// A single container that holds most of the page's text.
 fn container(doc: &Html) -> Option<String> {
     let root = doc.root_element();
-    let total = clean::text_len(root).max(1);
-    let big = |e: &ElementRef<'_>, pct: usize| clean::text_len(*e) * 100 >= total * pct;
+    let total = clean::plain_len(root).max(1);
+    let big = |e: &ElementRef<'_>, pct: usize| clean::plain_len(*e) * 100 >= total * pct;
 
     let bodies: Vec<ElementRef<'_>> = doc.select(&sel("[itemprop=articleBody], [itemprop=articlebody]")).collect();
     if bodies.len() == 1 && big(&bodies[0], 30) {

@@ -190,6 +190,17 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
             .take(20)
             .find_map(|e| parse_any_date(&e.text().collect::<String>()));
     }
+    if m.date.is_none() {
+        // Last resort: a short text line that is a date ("Published: 21.08.2018").
+        m.date = doc
+            .root_element()
+            .descendants()
+            .filter_map(|n| n.value().as_text())
+            .map(|t| t.trim())
+            .filter(|t| (6..60).contains(&t.len()) && t.chars().any(|c| c.is_ascii_digit()))
+            .take(400)
+            .find_map(parse_any_date);
+    }
 
     if m.authors.is_empty() {
         let from_meta: Vec<String> = metas
@@ -214,6 +225,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
         .description
         .take()
         .or_else(|| metas.get(&["og:description", "description", "twitter:description", "dc.description"]))
+        .or_else(|| standfirst_in_markup(doc))
         .map(|d| norm(&d))
         .filter(|d| !d.is_empty());
 
@@ -276,6 +288,29 @@ fn lead_figure(doc: &Html, m: &mut Meta, base: Option<&Url>) {
         }
     }
     m.image_caption = m.image_caption.take().map(|c| norm(&c)).filter(|c| !c.is_empty());
+}
+
+/// A standfirst the page marks by class ("lead", "dek", "standfirst"…) or
+/// microdata, for pages with no description metadata.
+fn standfirst_in_markup(doc: &Html) -> Option<String> {
+    const NAMES: &[&str] = &[
+        "standfirst", "dek", "lead", "lede", "excerpt", "zajawka", "subtitle", "subhead",
+        "summary", "intro", "description", "deck",
+    ];
+    doc.root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| {
+            e.value().attr("itemprop") == Some("description")
+                || e.value().attr("class").is_some_and(|c| {
+                    c.to_lowercase()
+                        .split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+                        .any(|p| NAMES.contains(&p))
+                })
+        })
+        .take(10)
+        .map(|e| norm(&e.text().collect::<String>()))
+        .find(|t| (20..400).contains(&t.chars().count()))
 }
 
 /// `<meta name|property|itemprop=… content=…>` in document order, keys lowercased.

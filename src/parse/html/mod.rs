@@ -76,3 +76,4 @@ pub(crate) fn norm(s: &str) -> String {
     let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
     clean_text(&collapsed)
 }
+
