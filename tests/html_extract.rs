@@ -53,7 +53,9 @@ fn pages() -> Vec<PathBuf> {
 #[test]
 fn fixture_pages_extract_with_high_token_f1() {
     let base = Url::parse("https://news.example.org/").unwrap();
-    let ctx = Context { base_url: Some(&base) };
+    let ctx = Context {
+        base_url: Some(&base),
+    };
     let pages = pages();
     assert!(pages.len() >= 25, "only {} fixture pages", pages.len());
     let mut sum = 0.0;

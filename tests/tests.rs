@@ -3,6 +3,6 @@
 
 mod util;
 
-mod ingest;
 mod html_extract;
+mod ingest;
 mod inspect;

@@ -13,7 +13,9 @@ const PRESCAN: usize = 16 * 1024;
 pub fn decode(bytes: &[u8]) -> (String, &'static Encoding) {
     if let Some((enc, bom)) = Encoding::for_bom(bytes) {
         return (
-            enc.decode_without_bom_handling(&bytes[bom..]).0.into_owned(),
+            enc.decode_without_bom_handling(&bytes[bom..])
+                .0
+                .into_owned(),
             enc,
         );
     }
@@ -106,7 +108,9 @@ mod tests {
 
     #[test]
     fn meta_charset_and_http_equiv_are_honoured() {
-        let (s, enc) = decode(b"<html><head><meta charset='windows-1251'></head><p>\xcf\xf0\xe8\xe2\xe5\xf2</p>");
+        let (s, enc) = decode(
+            b"<html><head><meta charset='windows-1251'></head><p>\xcf\xf0\xe8\xe2\xe5\xf2</p>",
+        );
         assert_eq!(enc, encoding_rs::WINDOWS_1251);
         assert!(s.contains("Привет"), "{s}");
         let (s, enc) = decode(
@@ -114,7 +118,9 @@ mod tests {
         );
         assert_eq!(enc, encoding_rs::ISO_8859_2);
         assert!(s.contains("łódź"), "{s}");
-        let (s, _) = decode(b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><html><p>caf\xe9 \x93q\x94</p>");
+        let (s, _) = decode(
+            b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><html><p>caf\xe9 \x93q\x94</p>",
+        );
         assert!(s.contains("café “q”"), "{s}");
     }
 

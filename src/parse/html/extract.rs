@@ -38,6 +38,15 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
 
     let mut html = container(doc).unwrap_or_else(|| score_body(doc));
     html = post_clean(&html, meta, &mut body.related);
+    if text::blocks(&html).is_empty() {
+        // The scorer or the post-cleaning found nothing: keep whatever text
+        // survived chrome removal rather than reject a page that has some.
+        html = doc
+            .select(&sel("body"))
+            .next()
+            .map(|b| b.inner_html())
+            .unwrap_or_default();
+    }
 
     if let Some(ld) = &meta.ld_body
         && json_ld_is_better(ld, &html)
@@ -65,9 +74,14 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
 fn take_pull_quotes(doc: &mut Html) -> Vec<String> {
     let mut quotes = Vec::new();
     let mut ids = Vec::new();
-    for el in doc.root_element().descendants().filter_map(ElementRef::wrap) {
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
         let ci = clean::class_id(el.value());
-        let marked = ci.contains("pullquote") || ci.contains("pull-quote") || ci.contains("pull_quote");
+        let marked =
+            ci.contains("pullquote") || ci.contains("pull-quote") || ci.contains("pull_quote");
         let aside = el.value().name() == "aside";
         if marked || aside {
             let t = norm(&el.text().collect::<String>());
@@ -90,18 +104,33 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
     let anchors = sel("a[href]");
     let heading = sel("h2, h3, h4, h5");
-    for el in doc.root_element().descendants().filter_map(ElementRef::wrap) {
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
         let ci = clean::class_id(el.value());
-        let related = ["related", "read-more", "readmore", "see-also", "also-read", "read-also", "yarpp", "you-may"]
-            .iter()
-            .any(|k| ci.contains(k));
+        let related = [
+            "related",
+            "read-more",
+            "readmore",
+            "see-also",
+            "also-read",
+            "read-also",
+            "yarpp",
+            "you-may",
+        ]
+        .iter()
+        .any(|k| ci.contains(k));
         if !related || ci.contains("popular") || ci.contains("most") {
             continue;
         }
         // Not nested in an already-seen related box.
         if el.ancestors().filter_map(ElementRef::wrap).any(|a| {
             let c = clean::class_id(a.value());
-            ["related", "read-more", "readmore", "yarpp"].iter().any(|k| c.contains(k))
+            ["related", "read-more", "readmore", "yarpp"]
+                .iter()
+                .any(|k| c.contains(k))
         }) {
             continue;
         }
@@ -112,7 +141,10 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
                 .map(|h| h.text().collect::<String>())
                 .unwrap_or_else(|| a.text().collect());
             let t = norm(&t);
-            if t.split_whitespace().count() >= 3 && t.chars().count() <= 200 && Some(t.as_str()) != title {
+            if t.split_whitespace().count() >= 3
+                && t.chars().count() <= 200
+                && Some(t.as_str()) != title
+            {
                 out.push(t);
             }
         }
@@ -128,14 +160,20 @@ fn container(doc: &Html) -> Option<String> {
     let total = clean::plain_len(root).max(1);
     let big = |e: &ElementRef<'_>, pct: usize| clean::plain_len(*e) * 100 >= total * pct;
 
-    let bodies: Vec<ElementRef<'_>> = doc.select(&sel("[itemprop=articleBody], [itemprop=articlebody]")).collect();
+    let bodies: Vec<ElementRef<'_>> = doc
+        .select(&sel("[itemprop=articleBody], [itemprop=articlebody]"))
+        .collect();
     if bodies.len() == 1 && big(&bodies[0], 30) {
         return Some(bodies[0].inner_html());
     }
     // Outermost <article>s only (comments are often <article>s inside it).
     let articles: Vec<ElementRef<'_>> = doc
         .select(&sel("article"))
-        .filter(|a| !a.ancestors().filter_map(ElementRef::wrap).any(|p| p.value().name() == "article"))
+        .filter(|a| {
+            !a.ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|p| p.value().name() == "article")
+        })
         .collect();
     let big_articles: Vec<_> = articles.iter().filter(|a| big(a, 50)).collect();
     if big_articles.len() == 1 && articles.iter().filter(|a| big(a, 10)).count() == 1 {
@@ -188,12 +226,18 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
         let t = norm(&el.text().collect::<String>());
         let lt = t.to_lowercase();
         let len = clean::text_len(el);
-        let has_block_child = el
-            .child_elements()
-            .any(|c| matches!(c.value().name(), "p" | "div" | "ul" | "ol" | "table" | "section" | "blockquote" | "figure"));
+        let has_block_child = el.child_elements().any(|c| {
+            matches!(
+                c.value().name(),
+                "p" | "div" | "ul" | "ol" | "table" | "section" | "blockquote" | "figure"
+            )
+        });
         let mut remove = false;
         if t.is_empty() {
-            remove = !matches!(name, "img" | "figure" | "picture" | "br" | "hr" | "table" | "tr" | "td") && el.select(&sel("img")).next().is_none();
+            remove = !matches!(
+                name,
+                "img" | "figure" | "picture" | "br" | "hr" | "table" | "tr" | "td"
+            ) && el.select(&sel("img")).next().is_none();
         } else if Some(&lt) == title.as_ref() || Some(&lt) == standfirst.as_ref() {
             remove = true;
         } else if !has_block_child && len < 120 {
@@ -206,7 +250,18 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
         }
         let links: usize = el.select(&anchors).map(clean::text_len).sum();
         if !remove && len > 0 && !has_block_child {
-            let prefixes = ["read more", "read also", "also read", "see also", "read next", "related:", "читайте также", "читайте также:", "more:", "watch:"];
+            let prefixes = [
+                "read more",
+                "read also",
+                "also read",
+                "see also",
+                "read next",
+                "related:",
+                "читайте также",
+                "читайте также:",
+                "more:",
+                "watch:",
+            ];
             if prefixes.iter().any(|p| lt.starts_with(p)) && links > 0 && len < 300 {
                 for a in el.select(&anchors) {
                     let at = norm(&a.text().collect::<String>());
@@ -218,7 +273,11 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
             }
         }
         // Link lists and link-only blocks (tag clouds, "more from" lists).
-        if !remove && matches!(name, "ul" | "ol" | "div" | "section" | "p" | "nav" | "table" | "dl")
+        if !remove
+            && matches!(
+                name,
+                "ul" | "ol" | "div" | "section" | "p" | "nav" | "table" | "dl"
+            )
             && len > 0
             && links * 10 >= len * 6
             && len * 100 < body_len * 40
@@ -288,8 +347,15 @@ fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
         }
         let repeated = root
             .select(&paras)
-            .filter(|p| !p.ancestors().any(|a| a.id() == q.id()))
-            .any(|p| norm(&p.text().collect::<String>()).to_lowercase().contains(&key));
+            // Paragraphs inside the quote, or wrapping it, do not count.
+            .filter(|p| {
+                !p.ancestors().any(|a| a.id() == q.id()) && !q.ancestors().any(|a| a.id() == p.id())
+            })
+            .any(|p| {
+                norm(&p.text().collect::<String>())
+                    .to_lowercase()
+                    .contains(&key)
+            });
         if repeated {
             quotes.push(qt);
             ids.push(q.id());
@@ -303,12 +369,16 @@ fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn dedupe(v: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    v.into_iter().filter(|s| seen.insert(s.to_lowercase())).collect()
+    v.into_iter()
+        .filter(|s| seen.insert(s.to_lowercase()))
+        .collect()
 }
 
 /// Lowercased word tokens (letters and digits), for comparing texts.
@@ -323,7 +393,11 @@ pub fn tokens(s: &str) -> Vec<String> {
 pub fn token_f1(got: &[String], want: &[String]) -> f64 {
     use std::collections::HashMap;
     if got.is_empty() || want.is_empty() {
-        return if got.is_empty() && want.is_empty() { 1.0 } else { 0.0 };
+        return if got.is_empty() && want.is_empty() {
+            1.0
+        } else {
+            0.0
+        };
     }
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for w in want {

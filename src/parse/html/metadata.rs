@@ -60,7 +60,9 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
 
     // Canonical URL: <link rel=canonical>, og:url, JSON-LD url/@id.
     let canonical_raw = doc
-        .select(&sel("link[rel~=canonical][href], link[rel~=Canonical][href]"))
+        .select(&sel(
+            "link[rel~=canonical][href], link[rel~=Canonical][href]",
+        ))
         .filter_map(|e| e.value().attr("href"))
         .map(str::trim)
         .find(|h| !h.is_empty())
@@ -113,7 +115,10 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     let h1 = first_text(doc, "article h1, main h1, h1")
         .or_else(|| first_text(doc, "[itemprop=headline]"));
     let html_title = first_text(doc, "head title, title");
-    m.site_name = m.site_name.take().or_else(|| metas.get(&["og:site_name", "application-name"]));
+    m.site_name = m
+        .site_name
+        .take()
+        .or_else(|| metas.get(&["og:site_name", "application-name"]));
     m.title = m
         .title
         .take()
@@ -204,7 +209,15 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
 
     if m.authors.is_empty() {
         let from_meta: Vec<String> = metas
-            .all(&["author", "article:author", "dc.creator", "dcterms.creator", "sailthru.author", "parsely-author", "byl"])
+            .all(&[
+                "author",
+                "article:author",
+                "dc.creator",
+                "dcterms.creator",
+                "sailthru.author",
+                "parsely-author",
+                "byl",
+            ])
             .into_iter()
             .filter(|a| !a.contains("://") && !a.starts_with('@'))
             .collect();
@@ -224,13 +237,26 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     m.description = m
         .description
         .take()
-        .or_else(|| metas.get(&["og:description", "description", "twitter:description", "dc.description"]))
+        .or_else(|| {
+            metas.get(&[
+                "og:description",
+                "description",
+                "twitter:description",
+                "dc.description",
+            ])
+        })
         .or_else(|| standfirst_in_markup(doc))
         .map(|d| norm(&d))
         .filter(|d| !d.is_empty());
 
     if m.image.is_none() {
-        m.image = metas.get(&["og:image", "og:image:url", "og:image:secure_url", "twitter:image", "twitter:image:src"]);
+        m.image = metas.get(&[
+            "og:image",
+            "og:image:url",
+            "og:image:secure_url",
+            "twitter:image",
+            "twitter:image:src",
+        ]);
     }
     m.image = m
         .image
@@ -287,15 +313,29 @@ fn lead_figure(doc: &Html, m: &mut Meta, base: Option<&Url>) {
             _ => {}
         }
     }
-    m.image_caption = m.image_caption.take().map(|c| norm(&c)).filter(|c| !c.is_empty());
+    m.image_caption = m
+        .image_caption
+        .take()
+        .map(|c| norm(&c))
+        .filter(|c| !c.is_empty());
 }
 
 /// A standfirst the page marks by class ("lead", "dek", "standfirst"…) or
 /// microdata, for pages with no description metadata.
 fn standfirst_in_markup(doc: &Html) -> Option<String> {
     const NAMES: &[&str] = &[
-        "standfirst", "dek", "lead", "lede", "excerpt", "zajawka", "subtitle", "subhead",
-        "summary", "intro", "description", "deck",
+        "standfirst",
+        "dek",
+        "lead",
+        "lede",
+        "excerpt",
+        "zajawka",
+        "subtitle",
+        "subhead",
+        "summary",
+        "intro",
+        "description",
+        "deck",
     ];
     doc.root_element()
         .descendants()
@@ -343,7 +383,12 @@ impl MetaTags {
     /// All values for the keys, keys in order of preference.
     fn all(&self, keys: &[&str]) -> Vec<String> {
         keys.iter()
-            .flat_map(|k| self.0.iter().filter(move |(n, _)| n == k).map(|(_, c)| c.clone()))
+            .flat_map(|k| {
+                self.0
+                    .iter()
+                    .filter(move |(n, _)| n == k)
+                    .map(|(_, c)| c.clone())
+            })
             .collect()
     }
 }
@@ -374,12 +419,7 @@ fn json_ld_article(doc: &Html) -> Option<Value> {
         };
         collect_articles(&v, &mut found, 0);
     }
-    found.sort_by_key(|a| {
-        (
-            a.get("articleBody").is_none(),
-            a.get("headline").is_none(),
-        )
-    });
+    found.sort_by_key(|a| (a.get("articleBody").is_none(), a.get("headline").is_none()));
     found.into_iter().next()
 }
 
@@ -410,7 +450,11 @@ fn collect_articles(v: &Value, out: &mut Vec<Value>, depth: usize) {
 }
 
 fn is_article_type(t: &str) -> bool {
-    let t = t.rsplit(['/', ':']).next().unwrap_or(t).to_ascii_lowercase();
+    let t = t
+        .rsplit(['/', ':'])
+        .next()
+        .unwrap_or(t)
+        .to_ascii_lowercase();
     ARTICLE_TYPES.contains(&t.as_str())
 }
 
@@ -488,7 +532,12 @@ fn keywords(v: Option<&Value>) -> Vec<String> {
             .collect(),
         _ => Vec::new(),
     };
-    dedupe(raw.iter().map(|t| norm(t)).filter(|t| !t.is_empty()).collect())
+    dedupe(
+        raw.iter()
+            .map(|t| norm(t))
+            .filter(|t| !t.is_empty())
+            .collect(),
+    )
 }
 
 fn dedupe(v: Vec<String>) -> Vec<String> {
@@ -570,7 +619,12 @@ pub fn parse_any_date(raw: &str) -> Option<NaiveDate> {
     if let Some(d) = parse_date(&s) {
         return Some(d);
     }
-    for fmt in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M%z", "%Y-%m-%d %H:%M:%S %z"] {
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%d %H:%M:%S %z",
+    ] {
         if let Ok(t) = chrono::DateTime::parse_from_str(&s, fmt) {
             return Some(t.date_naive());
         }
@@ -590,7 +644,8 @@ pub fn parse_any_date(raw: &str) -> Option<NaiveDate> {
     // Numeric day-first dates inside a longer string: 30/09/2022, 12.03.2019.
     let re = regex_date();
     if let Some(c) = re.captures(&s) {
-        let (d, m, y): (u32, u32, i32) = (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
+        let (d, m, y): (u32, u32, i32) =
+            (c[1].parse().ok()?, c[2].parse().ok()?, c[3].parse().ok()?);
         if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
             return Some(date);
         }
