@@ -206,7 +206,8 @@ const WEAK_PARTS: &[&str] = &[
     "hidden",
 ];
 
-const WEAK_TAGS: &[&str] = &["nav", "header", "footer", "aside", "menu"];
+/// `form` is here, not in [`DROP_TAGS`]: ASP.NET pages wrap the whole page in one.
+const WEAK_TAGS: &[&str] = &["nav", "header", "footer", "aside", "menu", "form"];
 const CHROME_ROLES: &[&str] = &[
     "navigation",
     "banner",
@@ -242,6 +243,17 @@ pub fn class_id(el: &scraper::node::Element) -> String {
 
 pub fn classify(el: &scraper::node::Element) -> Chrome {
     let name = el.name();
+    // Fast path: most elements carry no attribute any rule looks at.
+    if !WEAK_TAGS.contains(&name)
+        && !el.attrs().any(|(k, _)| {
+            matches!(
+                k,
+                "class" | "id" | "hidden" | "aria-hidden" | "style" | "role"
+            )
+        })
+    {
+        return Chrome::No;
+    }
     let ci = class_id(el);
     let parts = || {
         ci.split(|c: char| c.is_whitespace() || c == '-' || c == '_')

@@ -38,7 +38,8 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
 
     let mut html = container(doc).unwrap_or_else(|| score_body(doc));
     html = post_clean(&html, meta, &mut body.related);
-    if text::blocks(&html).is_empty() {
+    let mut blocks = text::blocks(&html);
+    if blocks.is_empty() {
         // The scorer or the post-cleaning found nothing: keep whatever text
         // survived chrome removal rather than reject a page that has some.
         html = doc
@@ -46,16 +47,18 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
             .next()
             .map(|b| b.inner_html())
             .unwrap_or_default();
+        blocks = text::blocks(&html);
     }
 
     if let Some(ld) = &meta.ld_body
-        && json_ld_is_better(ld, &html)
+        && json_ld_is_better(ld, &blocks)
     {
         html = paragraphs_html(ld);
+        blocks = text::blocks(&html);
         body.from_json_ld = true;
     }
     // Pull quotes found in the page only count if they repeat the body.
-    let body_text = text::blocks(&html).join(" ");
+    let body_text = blocks.join(" ");
     let squash = |s: &str| norm(s).to_lowercase();
     let hay = squash(&body_text);
     body.pull_quotes.retain(|q| {
@@ -79,6 +82,9 @@ fn take_pull_quotes(doc: &mut Html) -> Vec<String> {
         .descendants()
         .filter_map(ElementRef::wrap)
     {
+        if el.value().name() != "aside" && el.value().attr("class").is_none() {
+            continue;
+        }
         let ci = clean::class_id(el.value());
         let marked =
             ci.contains("pullquote") || ci.contains("pull-quote") || ci.contains("pull_quote");
@@ -109,6 +115,9 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
         .descendants()
         .filter_map(ElementRef::wrap)
     {
+        if el.value().attr("class").is_none() && el.value().attr("id").is_none() {
+            continue;
+        }
         let ci = clean::class_id(el.value());
         let related = [
             "related",
@@ -160,11 +169,26 @@ fn container(doc: &Html) -> Option<String> {
     let total = clean::plain_len(root).max(1);
     let big = |e: &ElementRef<'_>, pct: usize| clean::plain_len(*e) * 100 >= total * pct;
 
+    // Some sites split the body over several `articleBody` elements.
     let bodies: Vec<ElementRef<'_>> = doc
         .select(&sel("[itemprop=articleBody], [itemprop=articlebody]"))
+        .filter(|b| {
+            !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                a.value()
+                    .attr("itemprop")
+                    .is_some_and(|p| p.eq_ignore_ascii_case("articlebody"))
+            })
+        })
         .collect();
-    if bodies.len() == 1 && big(&bodies[0], 30) {
-        return Some(bodies[0].inner_html());
+    let bodies_len: usize = bodies.iter().map(|b| clean::plain_len(*b)).sum();
+    if !bodies.is_empty() && bodies_len * 100 >= total * 30 {
+        return Some(
+            bodies
+                .iter()
+                .map(|b| b.inner_html())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
     }
     // Outermost <article>s only (comments are often <article>s inside it).
     let articles: Vec<ElementRef<'_>> = doc
@@ -223,9 +247,14 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
     stack.reverse();
     while let Some(el) = stack.pop() {
         let name = el.value().name();
-        let t = norm(&el.text().collect::<String>());
-        let lt = t.to_lowercase();
         let len = clean::text_len(el);
+        // Every check on the text itself is about short blocks.
+        let t = if len < 400 {
+            norm(&el.text().collect::<String>())
+        } else {
+            String::from("…")
+        };
+        let lt = t.to_lowercase();
         let has_block_child = el.child_elements().any(|c| {
             matches!(
                 c.value().name(),
@@ -303,13 +332,13 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
 /// JSON-LD `articleBody` wins when it is complete (not cut off with an
 /// ellipsis, at least as long as most of the markup's body) and the markup's
 /// body does not agree with it (the markup is a teaser, or has chrome in it).
-fn json_ld_is_better(ld: &str, html: &str) -> bool {
+fn json_ld_is_better(ld: &str, html_blocks: &[String]) -> bool {
     let ld = ld.trim();
     if ld.ends_with('…') || ld.ends_with("...") || ld.ends_with("[…]") {
         return false;
     }
-    let ld_tokens = tokens(ld);
-    let html_tokens = tokens(&text::blocks(html).join(" "));
+    let ld_tokens = tokens(&text::blocks(&paragraphs_html(ld)).join(" "));
+    let html_tokens = tokens(&html_blocks.join(" "));
     if ld_tokens.len() < 20 || ld_tokens.len() * 10 < html_tokens.len() * 8 {
         return false;
     }
@@ -317,6 +346,14 @@ fn json_ld_is_better(ld: &str, html: &str) -> bool {
 }
 
 fn paragraphs_html(text: &str) -> String {
+    // Some sites put markup (escaped or not) in articleBody.
+    if text.contains("</p>") || text.contains("<br") {
+        return text::blocks(text)
+            .iter()
+            .map(|p| format!("<p>{}</p>", escape(p)))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     let text = text.replace("\r\n", "\n");
     let splitter = if text.contains("\n\n") { "\n\n" } else { "\n" };
     text.split(splitter)
@@ -330,6 +367,9 @@ fn paragraphs_html(text: &str) -> String {
 /// Block quotes that repeat, word for word, text of another body paragraph
 /// are pull quotes: removed from the body and returned.
 fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
+    if !html.contains("<blockquote") {
+        return (html.to_string(), Vec::new());
+    }
     let mut frag = Html::parse_fragment(html);
     let root = frag.root_element();
     let bq = sel("blockquote");

@@ -119,6 +119,13 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
         .site_name
         .take()
         .or_else(|| metas.get(&["og:site_name", "application-name"]));
+    // A JSON-LD headline cut short ("…") loses to the full visible one.
+    if let (Some(t), Some(h)) = (&m.title, &h1) {
+        let stem = t.trim_end_matches(['…', '.', ' ']);
+        if t.len() < h.len() && (t.ends_with('…') || t.ends_with("...")) && h.starts_with(stem) {
+            m.title = Some(h.clone());
+        }
+    }
     m.title = m
         .title
         .take()

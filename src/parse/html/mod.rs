@@ -30,19 +30,21 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
         )));
     }
     let (decoded, _) = encoding::decode(input);
-    let decoded = clean_text(&decoded);
+    // Only the XML-invalid characters go here; full cleanup (NFC) of a whole
+    // page is costly, so it is applied to the extracted fields instead.
+    let decoded = crate::util::strip_xml_invalid(&decoded);
     let page = limits::limit_depth(&decoded, limits::MAX_DEPTH);
     let mut doc = Html::parse_document(&page);
 
     let meta = metadata::extract(&doc, ctx.base_url);
-    let Some(title) = meta.title.clone() else {
+    let Some(title) = meta.title.clone().map(finish) else {
         return Err(ParseError::new(
             "no recognisable title (no JSON-LD headline, og:title, <h1> or <title>)",
         ));
     };
     let body = extract::extract(&mut doc, &meta);
     let base: Option<Url> = meta.canonical.clone().or_else(|| ctx.base_url.cloned());
-    let body_html = sanitize_html(&body.html, base.as_ref());
+    let body_html = clean_text(&sanitize_html(&body.html, base.as_ref()));
     let paragraphs = text::blocks(&body_html);
     if paragraphs.is_empty() {
         return Err(ParseError::new(
@@ -52,29 +54,40 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
     let url = meta.canonical.as_ref().map(Url::to_string);
     Ok(Article {
         explicit_id: url.clone().or_else(|| meta.ld_id.clone()),
-        site_name: meta.site_name.clone(),
+        site_name: meta.site_name.clone().map(finish),
         title,
         url,
         date: meta.date,
-        standfirst: meta.description.clone(),
+        standfirst: meta.description.clone().map(finish),
         image_url: meta.image.clone(),
-        caption: meta.image_caption.clone(),
+        caption: meta.image_caption.clone().map(finish),
         image_credit: None,
-        authors: meta.authors.clone(),
-        tags: meta.tags.clone(),
-        pull_quotes: body.pull_quotes,
-        related: body.related,
+        authors: meta.authors.iter().cloned().map(finish).collect(),
+        tags: meta.tags.iter().cloned().map(finish).collect(),
+        pull_quotes: body.pull_quotes.into_iter().map(finish).collect(),
+        related: body.related.into_iter().map(finish).collect(),
         themes: Vec::new(),
         body_html,
         body_text: paragraphs.join("\n\n"),
     })
 }
 
-/// Collapses whitespace runs to one space, trims, and applies the shared
-/// text cleanup (NFC, no XML-invalid characters).
+/// Collapses whitespace runs to one space and trims. Cheap: used on many
+/// nodes while extracting. [`finish`] applies full cleanup to what is kept.
 pub(crate) fn norm(s: &str) -> String {
-    let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    clean_text(&collapsed)
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// Full text cleanup (NFC, no XML-invalid characters) for a kept field.
+fn finish(s: String) -> String {
+    clean_text(&s)
 }
 
 #[cfg(test)]
