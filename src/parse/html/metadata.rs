@@ -638,15 +638,20 @@ pub fn parse_any_date(raw: &str) -> Option<NaiveDate> {
     }
     // A leading ISO date, whatever follows ("2023-04-15T07:12:45.221Z").
     let b = s.as_bytes();
-    if b.len() >= 10 && b[4] == b'-' && b[7] == b'-' {
-        if let Ok(d) = NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d") {
-            return Some(d);
-        }
+    if b.len() >= 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && let Some(Ok(d)) = s
+            .get(..10)
+            .map(|p| NaiveDate::parse_from_str(p, "%Y-%m-%d"))
+    {
+        return Some(d);
     }
-    if b.len() == 8 && b.iter().all(u8::is_ascii_digit) {
-        if let Ok(d) = NaiveDate::parse_from_str(&s, "%Y%m%d") {
-            return Some(d);
-        }
+    if b.len() == 8
+        && b.iter().all(u8::is_ascii_digit)
+        && let Ok(d) = NaiveDate::parse_from_str(&s, "%Y%m%d")
+    {
+        return Some(d);
     }
     // Numeric day-first dates inside a longer string: 30/09/2022, 12.03.2019.
     let re = regex_date();

@@ -389,4 +389,17 @@ mod tests {
         assert_eq!(a.title, "Кино во Владикавказе");
         assert!(a.body_text.contains("Зрители спорят"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            let _ = parse(&bytes, &Context { base_url: None });
+        }
+
+        #[test]
+        fn tag_soup_never_panics(soup in "(<(/?)(div|p|article|b|table|td|script|title|meta charset=x|a href=\"j:x\")>|[a-z ]{1,8}|&[a-z#0-9]{1,5};?|<!--|-->){0,80}") {
+            let page = format!("<title>t</title>{soup}");
+            let _ = parse(page.as_bytes(), &Context { base_url: None });
+        }
+    }
 }
