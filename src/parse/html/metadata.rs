@@ -75,6 +75,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     m.canonical = canonical_raw
         .as_deref()
         .and_then(|c| absolute(c, base))
+        .map(|c| unwrap_wayback(&c))
         .and_then(|c| Url::parse(&c).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"));
 
@@ -97,7 +98,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
                 None => None,
             })
             .or_else(|| ld.get("url").and_then(Value::as_str))
-            .map(|s| s.trim().to_string())
+            .map(|s| unwrap_wayback(s.trim()))
             .filter(|s| s.starts_with("http"));
         m.tags = keywords(ld.get("keywords"));
         m.ld_body = ld
@@ -599,6 +600,25 @@ pub fn strip_site_suffix(title: &str, site: Option<&str>, h1: Option<&str>) -> S
         }
     }
     title
+}
+
+/// A Wayback Machine capture's own URL names the snapshot, not the article:
+/// `https://web.archive.org/web/20221011093412/https://site/a` → `https://site/a`,
+/// so every capture of one article gets the same id.
+pub fn unwrap_wayback(url: &str) -> String {
+    for prefix in [
+        "https://web.archive.org/web/",
+        "http://web.archive.org/web/",
+    ] {
+        if let Some(rest) = url.strip_prefix(prefix)
+            && let Some((stamp, original)) = rest.split_once('/')
+            && stamp.starts_with(|c: char| c.is_ascii_digit())
+            && (original.starts_with("http://") || original.starts_with("https://"))
+        {
+            return original.to_string();
+        }
+    }
+    url.to_string()
 }
 
 /// Makes `href` absolute against `base` (or keeps it if already absolute).

@@ -44,7 +44,10 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
     };
     let body = extract::extract(&mut doc, &meta);
     let base: Option<Url> = meta.canonical.clone().or_else(|| ctx.base_url.cloned());
-    let body_html = clean_text(&sanitize_html(&body.html, base.as_ref()));
+    let body_html = clean_text(&sanitize_html(
+        &unwrap_wayback_links(&body.html),
+        base.as_ref(),
+    ));
     let paragraphs = text::blocks(&body_html);
     if paragraphs.is_empty() {
         return Err(ParseError::new(
@@ -70,6 +73,22 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
         body_html,
         body_text: paragraphs.join("\n\n"),
     })
+}
+
+/// Links in a Wayback capture point into the archive
+/// (`/web/20221011093412/https://site/x`); point them at the original.
+fn unwrap_wayback_links(html: &str) -> std::borrow::Cow<'_, str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    if !html.contains("/web/") {
+        return html.into();
+    }
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(href|src)="(?:https?://web\.archive\.org)?/web/[0-9]+[a-z_]*/(https?://[^"]+)""#,
+        )
+        .expect("static regex")
+    });
+    re.replace_all(html, r#"$1="$2""#)
 }
 
 /// Collapses whitespace runs to one space and trims. Cheap: used on many
@@ -276,6 +295,31 @@ mod tests {
                 .contains("src=\"https://desk.example.org/img/a.jpg\""),
             "{}",
             a.body_html
+        );
+    }
+
+    #[test]
+    fn wayback_captures_keep_the_original_url_as_id() {
+        let page = format!(
+            "<html><head><title>Captured</title><link rel=\"canonical\" href=\"https://web.archive.org/web/20221011093412/https://lt.example.lt/2022/10/story/\"></head><body><article>{BODY}</article></body></html>"
+        );
+        let a = ok(&page);
+        assert_eq!(
+            a.explicit_id.as_deref(),
+            Some("https://lt.example.lt/2022/10/story/")
+        );
+        assert_eq!(
+            a.url.as_deref(),
+            Some("https://lt.example.lt/2022/10/story/")
+        );
+        let linked = page.replace(
+            "</article>",
+            "<p>As we reported last year, see <a href=\"/web/20221011093412/https://lt.example.lt/other/\">the other story</a> for the background.</p></article>",
+        );
+        assert!(
+            ok(&linked)
+                .body_html
+                .contains("href=\"https://lt.example.lt/other/\"")
         );
     }
 
