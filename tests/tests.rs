@@ -3,5 +3,7 @@
 
 mod util;
 
+mod digest;
 mod ingest;
 mod inspect;
+mod subscribers;

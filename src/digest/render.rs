@@ -312,6 +312,8 @@ impl PreparedEdition {
                     marker: REF,
                 }
                 .render()
+                // askama drops the template's last newline; cards need a blank line after.
+                .map(|t| format!("{}\n\n", t.trim_end()))
             })
             .collect::<Result<Vec<_>, _>>()?;
 
@@ -506,7 +508,45 @@ fn inline(html: &str) -> Result<String> {
         .keep_at_rules(true)
         .load_remote_stylesheets(false)
         .build();
-    inliner.inline(html).context("cannot inline the digest CSS")
+    let out = inliner
+        .inline(html)
+        .context("cannot inline the digest CSS")?;
+    Ok(escape_angles_in_attributes(&out))
+}
+
+/// The inliner re-serializes attribute values with `<` and `>` unescaped
+/// (valid HTML5, since they are quoted); some mail filters and sanitizers are
+/// not that careful, so a title like `<script>` in an `alt` is escaped anyway.
+fn escape_angles_in_attributes(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() + 64);
+    let (mut in_tag, mut quote) = (false, None::<char>);
+    let mut chars = html.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (in_tag, quote, c) {
+            (false, _, '<') => {
+                in_tag = chars
+                    .peek()
+                    .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/');
+                out.push(c);
+            }
+            (true, None, '"' | '\'') => {
+                quote = Some(c);
+                out.push(c);
+            }
+            (true, Some(q), c) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            (true, Some(_), '<') => out.push_str("&lt;"),
+            (true, Some(_), '>') => out.push_str("&gt;"),
+            (true, None, '>') => {
+                in_tag = false;
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn split_html(doc: &str, n_sections: usize, n_cards: usize) -> Result<HtmlPieces> {
@@ -710,6 +750,16 @@ mod tests {
         assert_eq!(
             safe_url(&format!("https://e.org/{}", "a".repeat(400))),
             None
+        );
+    }
+
+    #[test]
+    fn angle_brackets_in_attribute_values_are_escaped() {
+        assert_eq!(
+            escape_angles_in_attributes(
+                r#"<p>a &lt; b</p><img alt="<script>x</script>" title='>'><!--nd:e-->"#
+            ),
+            r#"<p>a &lt; b</p><img alt="&lt;script&gt;x&lt;/script&gt;" title='&gt;'><!--nd:e-->"#
         );
     }
 

@@ -14,7 +14,7 @@ use super::{Store, parse_ts, ts};
 pub(super) const MIGRATION: &str = r#"
 CREATE TABLE subscribers (
     id                INTEGER PRIMARY KEY,
-    email             TEXT NOT NULL UNIQUE,
+    email             TEXT NOT NULL UNIQUE COLLATE NOCASE,
     name              TEXT,
     themes            TEXT NOT NULL DEFAULT '',
     token             TEXT NOT NULL UNIQUE,
