@@ -99,8 +99,12 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
                 UpsertOutcome::Resubscribed => "re-subscribed",
                 UpsertOutcome::Unchanged | UpsertOutcome::KeptUnsubscribed => "unchanged",
             };
+            // Print the stored spelling (an existing row keeps its own).
+            let stored = store
+                .subscriber_by_email(&row.email)?
+                .map_or(row.email, |s| s.email);
             if !g.quiet || outcome != UpsertOutcome::Unchanged {
-                println!("{verb} {}", row.email);
+                println!("{verb} {stored}");
             }
             Ok(Exit::Ok)
         }
@@ -112,6 +116,9 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
                     return Ok(Exit::DataErr);
                 }
             };
+            let email = store
+                .subscriber_by_email(&email)?
+                .map_or(email, |s| s.email);
             if store.unsubscribe_email(&email, "cli", g.now)? {
                 println!("unsubscribed {email}");
                 Ok(Exit::Ok)
@@ -267,7 +274,9 @@ fn import(
                 continue;
             }
         };
-        match merged.get_mut(&row.email) {
+        // Addresses differing only in case are one subscriber (as in the store).
+        let key = row.email.to_lowercase();
+        match merged.get_mut(&key) {
             Some(prev) => {
                 if row.name.is_some() {
                     prev.name = row.name;
@@ -280,8 +289,8 @@ fn import(
                 }
             }
             None => {
-                order.push(row.email.clone());
-                merged.insert(row.email.clone(), row);
+                order.push(key.clone());
+                merged.insert(key, row);
             }
         }
     }

@@ -43,6 +43,8 @@ const REF: char = '\u{1}';
 #[template(path = "digest/style.css", escape = "none")]
 struct Css<'a> {
     accent: &'a str,
+    /// The accent mixed halfway to white: readable on the dark-mode background.
+    accent_dark: &'a str,
 }
 
 #[derive(Template)]
@@ -205,6 +207,7 @@ impl PreparedEdition {
             .collect();
         let css = Css {
             accent: &d.accent_color,
+            accent_dark: &lighten(&d.accent_color),
         }
         .render()?;
         let web_url = web_copy_url(config, edition.number).to_string();
@@ -672,6 +675,22 @@ fn wrap(s: &str, first: &str, rest: &str) -> String {
     textwrap::fill(s, opts)
 }
 
+/// `#rgb`/`#rrggbb` (validated by the config) mixed halfway towards white.
+fn lighten(hex: &str) -> String {
+    let h = hex.trim_start_matches('#');
+    let full: String = if h.len() == 3 {
+        h.chars().flat_map(|c| [c, c]).collect()
+    } else {
+        h.to_string()
+    };
+    let mut out = String::from("#");
+    for i in 0..3 {
+        let v = u8::from_str_radix(full.get(i * 2..i * 2 + 2).unwrap_or("00"), 16).unwrap_or(0);
+        out.push_str(&format!("{:02x}", v + (255 - v) / 2));
+    }
+    out
+}
+
 /// "20 November 2026".
 pub(crate) fn long_date(d: NaiveDate) -> String {
     d.format("%-d %B %Y").to_string()
@@ -761,6 +780,12 @@ mod tests {
             ),
             r#"<p>a &lt; b</p><img alt="&lt;script&gt;x&lt;/script&gt;" title='&gt;'><!--nd:e-->"#
         );
+    }
+
+    #[test]
+    fn dark_mode_accent_is_lighter() {
+        assert_eq!(lighten("#9b2c2c"), "#cd9595");
+        assert_eq!(lighten("#000"), "#7f7f7f");
     }
 
     #[test]
