@@ -47,15 +47,21 @@ pub struct DigestConfig {
     /// `lang` of the email; defaults to `site.language`.
     pub language: Option<String>,
     // Scheduling (read by `newsdesk run`; accepted here so configs validate).
-    /// `manual`, `daily` or `weekly`.
+    /// `manual`, `daily`, `weekly` or `monthly` (checked by `crate::schedule`).
     #[serde(default = "default_schedule")]
     pub schedule: String,
     /// Local time of day (`HH:MM`) a scheduled edition is due.
-    pub at: Option<String>,
+    #[serde(default = "default_at")]
+    pub at: String,
     /// Day of a weekly edition (`monday` …).
-    pub weekday: Option<String>,
+    #[serde(default = "default_weekday")]
+    pub weekday: String,
+    /// Day of a monthly edition (1–31, clamped to the month's end).
+    #[serde(default = "default_day_of_month")]
+    pub day_of_month: u32,
     /// IANA time zone `at`/`weekday` are in.
-    pub timezone: Option<String>,
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
     /// Skip a scheduled edition when nothing new was archived.
     #[serde(default = "default_true")]
     pub only_if_new: bool,
@@ -84,6 +90,18 @@ fn default_max_articles() -> usize {
 }
 fn default_schedule() -> String {
     "manual".into()
+}
+fn default_at() -> String {
+    "08:00".into()
+}
+fn default_weekday() -> String {
+    "monday".into()
+}
+fn default_day_of_month() -> u32 {
+    1
+}
+fn default_timezone() -> String {
+    "UTC".into()
 }
 fn default_true() -> bool {
     true
@@ -131,9 +149,9 @@ impl DigestConfig {
             ("digest.title", self.title.as_deref()),
             ("digest.language", self.language.as_deref()),
             ("digest.schedule", Some(self.schedule.as_str())),
-            ("digest.at", self.at.as_deref()),
-            ("digest.weekday", self.weekday.as_deref()),
-            ("digest.timezone", self.timezone.as_deref()),
+            ("digest.at", Some(self.at.as_str())),
+            ("digest.weekday", Some(self.weekday.as_str())),
+            ("digest.timezone", Some(self.timezone.as_str())),
         ] {
             if let Some(v) = v {
                 super::check_single_line(key, v)?;
@@ -187,12 +205,6 @@ impl DigestConfig {
             let sample = Url::parse(&t.replace("{token}", "0123abcd"))
                 .map_err(|e| format!("digest.unsubscribe_url: {t:?} is not a URL ({e})"))?;
             check_http_url("digest.unsubscribe_url", &sample)?;
-        }
-        if !matches!(self.schedule.as_str(), "manual" | "daily" | "weekly") {
-            return Err(format!(
-                "digest.schedule: must be manual, daily or weekly, got {:?}",
-                self.schedule
-            ));
         }
         Ok(())
     }
@@ -261,7 +273,6 @@ mod tests {
             "from = \"not an address\"",
             "title = \"T\\r\\nBcc: x@y\"",
             "max_articles = 0",
-            "schedule = \"hourly\"",
         ] {
             assert!(parse(bad).is_err(), "{bad} accepted");
         }
