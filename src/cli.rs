@@ -59,6 +59,12 @@ pub enum Command {
     Digest(cmd::digest::Args),
     /// Add, remove, list and import digest subscribers.
     Subscribers(cmd::subscribers::Args),
+    /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
+    Run(cmd::run::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    Man(cmd::completions::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -70,6 +76,9 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
         Command::Digest(a) => cmd::digest::execute(a, &globals),
         Command::Subscribers(a) => cmd::subscribers::execute(a, &globals),
+        Command::Run(a) => cmd::run::execute(a, &globals),
+        Command::Completions(a) => cmd::completions::completions(a, &globals),
+        Command::Man(a) => cmd::completions::man(a, &globals),
     };
     match result {
         Ok(code) => code.into(),

@@ -7,3 +7,4 @@ mod digest;
 mod ingest;
 mod inspect;
 mod subscribers;
+mod run;

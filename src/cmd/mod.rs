@@ -1,9 +1,11 @@
 //! One module per subcommand: its clap `Args` and an `execute` that returns the
 //! exit code. Shared plumbing (config loading, the store, "now") lives here.
 
+pub mod completions;
 pub mod digest;
 pub mod ingest;
 pub mod inspect;
+pub mod run;
 pub mod subscribers;
 
 use std::path::PathBuf;
