@@ -326,6 +326,7 @@ fn thirty_long_articles_stay_under_the_gmail_clip_limit() {
     assert_eq!(p.article_count(&[]), 30, "default max_articles is 30");
     let e = p.render(&[], Some(&"f".repeat(48))).unwrap();
     assert_eq!(e.html.matches("class=\"c\"").count(), 30);
+    eprintln!("worst-case 30-article HTML: {} bytes", e.html.len());
     assert!(
         e.html.len() < 102 * 1000,
         "HTML is {} bytes, Gmail clips above 102 KB",

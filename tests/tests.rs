@@ -6,5 +6,5 @@ mod util;
 mod digest;
 mod ingest;
 mod inspect;
-mod subscribers;
 mod run;
+mod subscribers;
