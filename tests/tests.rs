@@ -6,5 +6,8 @@ mod util;
 mod digest;
 mod ingest;
 mod inspect;
+mod parse_markdown;
+mod parse_text;
+mod proptest_parsers;
 mod run;
 mod subscribers;
