@@ -410,3 +410,50 @@ fn preview_renders_the_next_edition_without_creating_it() {
     assert!(html.contains(&format!("token={token}")));
     assert_eq!(site.store().edition_numbers().unwrap(), vec![1]);
 }
+
+/// Title the real parser reads from the seed export (never copied into the repo).
+fn seed_title() -> String {
+    let (code, out, err) = run(util::newsdesk()
+        .args(["inspect", "--json"])
+        .arg(util::seed_path()));
+    assert_eq!(code, 0, "{err}");
+    json_lines(&out)[0]["title"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn ingested_archive_becomes_edition_one_then_only_new_articles_follow() {
+    let site = Site::with_config(&format!("{BASE_CONFIG}{DIGEST_CONFIG}"));
+    std::fs::copy(
+        util::seed_path(),
+        site.path().join("archive/balagov-closeness.txt"),
+    )
+    .unwrap();
+    site.write(
+        "second.md",
+        "---\ntitle: A second article\ndate: 2025-01-02\n---\n\nBody text.\n",
+    );
+    let (code, _, err) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(site.cmd().args(["digest", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["edition"], 1);
+    assert_eq!(v["articles"].as_array().unwrap().len(), 2);
+    let copy = std::fs::read_to_string(site.path().join("digests/1/index.html")).unwrap();
+    let title = seed_title();
+    let escaped = title.replace('&', "&amp;").replace('<', "&lt;");
+    assert_eq!(
+        copy.matches(&format!("{escaped}</a>")).count(),
+        1,
+        "{title}"
+    );
+
+    let (code, out, _) = run(site.cmd().args(["digest", "-q"]));
+    assert_eq!((code, out.as_str()), (0, ""));
+    site.write("third.md", "---\ntitle: A third article\n---\n\nMore.\n");
+    run(site.cmd().arg("ingest"));
+    let (_, out, _) = run(site.cmd().args(["digest", "--json"]));
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["edition"], 2);
+    assert_eq!(v["articles"], serde_json::json!(["third"]));
+}

@@ -20,6 +20,7 @@ use super::edition::Edition;
 use super::select::ThemeIndex;
 use super::{RenderedEmail, unsubscribe_url, web_copy_url};
 use crate::config::Config;
+use crate::model::StoredArticle;
 use crate::store::{ArticleTheme, Store, Subscriber};
 
 /// Heading of the section for articles without a theme.
@@ -185,7 +186,7 @@ impl PreparedEdition {
             .zip(&index.article_themes)
             .map(|(a, ts)| {
                 let names: Vec<&str> = ts.iter().map(|&i| section_names[i].as_str()).collect();
-                card_view(&a.article, names.join(", "))
+                card_view(a, &config.site.base_url, names.join(", "))
             })
             .collect();
 
@@ -599,7 +600,8 @@ fn split_html(doc: &str, n_sections: usize, n_cards: usize) -> Result<HtmlPieces
     Ok(p)
 }
 
-fn card_view(a: &crate::model::Article, themes: String) -> CardView {
+fn card_view(stored: &StoredArticle, base: &Url, themes: String) -> CardView {
+    let a = &stored.article;
     let title = truncate_words(&clean_line(&a.title), MAX_TITLE);
     let title = if title.is_empty() {
         "(untitled)".to_string()
@@ -613,7 +615,11 @@ fn card_view(a: &crate::model::Article, themes: String) -> CardView {
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| title.clone());
     CardView {
-        url: a.url.as_deref().and_then(safe_url),
+        url: a
+            .url
+            .as_deref()
+            .and_then(safe_url)
+            .or_else(|| article_page(base, &stored.id)),
         image: a.image_url.as_deref().and_then(safe_url),
         alt,
         standfirst: a
@@ -636,6 +642,22 @@ pub(crate) fn safe_url(s: &str) -> Option<String> {
     }
     let s = u.to_string();
     (s.len() <= MAX_URL).then_some(s)
+}
+
+/// Where an article that states no URL of its own lives on the site:
+/// `site.base_url` + `articles/<id>/` (the feeds' default `article_url`),
+/// each id segment percent-encoded.
+fn article_page(base: &Url, id: &str) -> Option<String> {
+    let mut u = base.join("articles/").ok()?;
+    u.path_segments_mut()
+        .ok()?
+        .pop_if_empty()
+        .extend(
+            id.split('/')
+                .filter(|s| !s.is_empty() && *s != "." && *s != ".."),
+        )
+        .push("");
+    safe_url(u.as_str())
 }
 
 /// One line of plain text: control characters dropped, whitespace collapsed.
@@ -786,6 +808,19 @@ mod tests {
     fn dark_mode_accent_is_lighter() {
         assert_eq!(lighten("#9b2c2c"), "#cd9595");
         assert_eq!(lighten("#000"), "#7f7f7f");
+    }
+
+    #[test]
+    fn article_without_url_links_to_its_page_on_the_site() {
+        let base = Url::parse("https://e.org/news/").unwrap();
+        assert_eq!(
+            article_page(&base, "2017/balagov closeness").as_deref(),
+            Some("https://e.org/news/articles/2017/balagov%20closeness/")
+        );
+        assert_eq!(
+            article_page(&base, "../../etc").as_deref(),
+            Some("https://e.org/news/articles/etc/")
+        );
     }
 
     #[test]
