@@ -51,6 +51,12 @@ pub fn unsubscribe_url(config: &Config, token: &str) -> Option<String> {
     render::unsubscribe_for(config, token)
 }
 
+/// The themes sections are made of, in display order: the same list the
+/// classifier uses, so every stored theme id has a section.
+pub fn themes_of(config: &Config) -> anyhow::Result<Vec<crate::config::ThemeConfig>> {
+    Ok(config.themes.clone())
+}
+
 /// The public URL of an edition's web copy: `[digest] web_url` + `<number>/`.
 pub fn web_copy_url(config: &Config, number: i64) -> url::Url {
     config

@@ -175,9 +175,10 @@ impl PreparedEdition {
     ) -> Result<PreparedEdition> {
         let d = &config.digest;
         let ids = edition.article_ids();
-        let index = ThemeIndex::new(&config.themes, &ids, rows);
+        let theme_list = super::themes_of(config)?;
+        let index = ThemeIndex::new(&theme_list, &ids, rows);
         let mut section_names: Vec<String> =
-            config.themes.iter().map(|t| clean_line(&t.name)).collect();
+            theme_list.iter().map(|t| clean_line(&t.name)).collect();
         section_names.push(MORE_SECTION.to_string());
 
         let cards: Vec<CardView> = edition

@@ -28,14 +28,15 @@ pub fn normalize_email(raw: &str) -> Result<String, AddressError> {
 /// Splits a theme list (`a,b`, `a;b` or `a b`) and checks each id against
 /// the config. Returns the ids in config order, without duplicates.
 pub fn parse_theme_list(raw: &str, config: &Config) -> Result<Vec<String>, String> {
+    let themes = super::themes_of(config).map_err(|e| format!("{e:#}"))?;
     let mut wanted = Vec::new();
     for t in raw
         .split([',', ';', ' ', '\t'])
         .map(str::trim)
         .filter(|t| !t.is_empty())
     {
-        if !config.themes.iter().any(|c| c.id == t) {
-            let known: Vec<&str> = config.themes.iter().map(|c| c.id.as_str()).collect();
+        if !themes.iter().any(|c| c.id == t) {
+            let known: Vec<&str> = themes.iter().map(|c| c.id.as_str()).collect();
             return Err(format!(
                 "unknown theme {t:?} (known: {})",
                 if known.is_empty() {
@@ -47,8 +48,7 @@ pub fn parse_theme_list(raw: &str, config: &Config) -> Result<Vec<String>, Strin
         }
         wanted.push(t.to_string());
     }
-    Ok(config
-        .themes
+    Ok(themes
         .iter()
         .filter(|c| wanted.contains(&c.id))
         .map(|c| c.id.clone())
