@@ -70,6 +70,12 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     if let Some(file) = &args.preview {
         return preview(args, g, &config, &store, &opts, file);
     }
+    // Creating an edition must not interleave with `run` doing the same
+    // (a held lock exits 75: try again later).
+    let _lock = crate::lock::RunLock::acquire(
+        &crate::lock::RunLock::path_for(&config.store_path()),
+        std::time::Duration::ZERO,
+    )?;
     let created = digest::create_edition(&mut store, &config, g.now, &opts)?;
     let web = write_web_copies(&config, &store)?;
     let out = Outcome {
