@@ -457,3 +457,23 @@ fn ingested_archive_becomes_edition_one_then_only_new_articles_follow() {
     assert_eq!(v["edition"], 2);
     assert_eq!(v["articles"], serde_json::json!(["third"]));
 }
+
+#[test]
+fn preview_with_nothing_new_writes_nothing() {
+    let site = Site::with_config(&format!("{BASE_CONFIG}{DIGEST_CONFIG}"));
+    let file = site.path().join("p.html");
+    let (code, out, _) = run(site.cmd().args(["digest", "--preview"]).arg(&file));
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing written"), "{out}");
+    assert!(!file.exists());
+}
+
+#[test]
+fn hostile_digest_config_stops_before_any_work() {
+    let site = Site::with_config(&format!(
+        "{BASE_CONFIG}[digest]\nunsubscribe_url = \"javascript:alert('{{token}}')\"\n"
+    ));
+    let (code, _, err) = run(site.cmd().arg("digest"));
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("digest.unsubscribe_url"), "{err}");
+}

@@ -18,7 +18,7 @@ use url::Url;
 
 use super::edition::Edition;
 use super::select::ThemeIndex;
-use super::{RenderedEmail, unsubscribe_url, web_copy_url};
+use super::{RenderedEmail, web_copy_url};
 use crate::config::Config;
 use crate::model::StoredArticle;
 use crate::store::{ArticleTheme, Store, Subscriber};
@@ -764,13 +764,6 @@ pub(crate) fn unsubscribe_for(config: &Config, token: &str) -> Option<String> {
         .map(|t| t.replace("{token}", token))
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<PreparedEdition>();
-    let _ = unsubscribe_url;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -822,6 +815,12 @@ mod tests {
             article_page(&base, "../../etc").as_deref(),
             Some("https://e.org/news/articles/etc/")
         );
+    }
+
+    #[test]
+    fn prepared_edition_can_be_shared_across_sending_threads() {
+        fn is<T: Send + Sync>() {}
+        is::<PreparedEdition>();
     }
 
     #[test]
