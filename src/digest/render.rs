@@ -694,7 +694,9 @@ fn wrap(s: &str, first: &str, rest: &str) -> String {
     let opts = textwrap::Options::new(TEXT_WIDTH)
         .initial_indent(first)
         .subsequent_indent(rest)
-        .break_words(false);
+        .break_words(false)
+        // Never split "Kabardino-Balkaria" across lines.
+        .word_splitter(textwrap::WordSplitter::NoHyphenation);
     textwrap::fill(s, opts)
 }
 
@@ -835,5 +837,7 @@ mod tests {
         let w = wrap(&"word ".repeat(60), "* ", "  ");
         assert!(w.lines().all(|l| l.chars().count() <= TEXT_WIDTH));
         assert!(w.starts_with("* word"));
+        let w = wrap(&format!("{} Kabardino-Balkaria", "x".repeat(60)), "", "");
+        assert!(w.ends_with("\nKabardino-Balkaria"), "{w}");
     }
 }
