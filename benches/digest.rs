@@ -24,7 +24,9 @@ fn config() -> Config {
          unsubscribe_url = \"https://bench.example.org/u?t={token}\"\n",
     );
     for t in THEMES {
-        text.push_str(&format!("[[themes]]\nid = \"{t}\"\nname = \"Theme {t}\"\n"));
+        text.push_str(&format!(
+            "[[themes]]\nid = \"{t}\"\nname = \"Theme {t}\"\ntags = [\"{t}\"]\n"
+        ));
     }
     Config::from_toml(&text, std::path::Path::new("/tmp/bench/newsdesk.toml")).unwrap()
 }

@@ -12,10 +12,12 @@ pub const DIGEST_CONFIG: &str = r#"
 [[themes]]
 id = "caucasus-cinema"
 name = "Caucasus cinema"
+tags = ["caucasus cinema"]
 
 [[themes]]
 id = "festivals"
 name = "Festivals"
+tags = ["festival"]
 
 [digest]
 title = "Borderlands Weekly"
@@ -476,4 +478,65 @@ fn hostile_digest_config_stops_before_any_work() {
     let (code, _, err) = run(site.cmd().arg("digest"));
     assert_eq!(code, 78, "{err}");
     assert!(err.contains("digest.unsubscribe_url"), "{err}");
+}
+
+/// With the real parser and classifier: the seed article (both themes,
+/// Caucasus cinema primary) appears once, under its primary theme, and under
+/// Festivals for a festivals-only subscriber.
+#[test]
+fn seed_article_renders_under_its_primary_theme_and_under_festivals_for_festival_fans() {
+    let site = Site::new();
+    std::fs::copy(
+        util::seed_path(),
+        site.path().join("archive/balagov-closeness.txt"),
+    )
+    .unwrap();
+    for args in [vec!["ingest"], vec!["themes", "-q"], vec!["digest", "-q"]] {
+        let (code, _, err) = run(site.cmd().args(&args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+    }
+    let title = seed_title();
+    let escaped = title.replace('&', "&amp;");
+    let card = format!("{escaped}</a></h3>");
+    let file = site.path().join("p.html");
+    let (code, out, err) = run(site
+        .cmd()
+        .args(["digest", "--edition", "1", "--preview"])
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("#1: Caucasus cinema\n"), "{out}");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(html.matches(&card).count(), 1, "{title}");
+    let cinema = html.find(">Caucasus cinema</h2>").expect("cinema section");
+    assert!(
+        !html.contains(">Festivals</h2>"),
+        "the article is not repeated"
+    );
+    assert!(cinema < html.find(&card).unwrap());
+
+    run(site.cmd().args([
+        "subscribers",
+        "add",
+        "fan@example.org",
+        "--themes",
+        "festivals",
+    ]));
+    let (code, out, err) = run(site
+        .cmd()
+        .args([
+            "digest",
+            "--edition",
+            "1",
+            "--subscriber",
+            "fan@example.org",
+            "--preview",
+        ])
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("#1: Festivals"), "{out}");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(!html.contains(">Caucasus cinema</h2>"));
+    let festivals = html.find(">Festivals</h2>").expect("festivals section");
+    assert!(festivals < html.find(&card).unwrap());
+    assert_eq!(html.matches(&card).count(), 1);
 }

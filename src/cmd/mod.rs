@@ -7,6 +7,7 @@ pub mod ingest;
 pub mod inspect;
 pub mod run;
 pub mod subscribers;
+pub mod themes;
 
 use std::path::PathBuf;
 

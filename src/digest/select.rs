@@ -108,11 +108,7 @@ mod tests {
     use super::*;
 
     fn theme(id: &str) -> ThemeConfig {
-        ThemeConfig {
-            id: id.into(),
-            name: id.into(),
-            description: String::new(),
-        }
+        toml::from_str(&format!("id = \"{id}\"\nname = \"{id}\"")).unwrap()
     }
 
     fn row(t: &str, score: f64, primary: bool) -> ArticleTheme {
