@@ -54,9 +54,12 @@ pub fn unsubscribe_url(config: &Config, token: &str) -> Option<String> {
 /// The themes sections are made of, in display order: the same list the
 /// classifier uses, so every stored theme id has a section.
 pub fn themes_of(config: &Config) -> anyhow::Result<Vec<crate::config::ThemeConfig>> {
-    Ok(crate::themes::Themes::for_config(Some(config))?
-        .configs()
-        .to_vec())
+    // Same rule as `Themes::for_config`, without compiling the rules.
+    Ok(if config.themes.is_empty() {
+        crate::themes::default_themes()
+    } else {
+        config.themes.clone()
+    })
 }
 
 /// The public URL of an edition's web copy: `[digest] web_url` + `<number>/`.
