@@ -3,6 +3,7 @@
 
 mod util;
 
+mod digest;
 mod html_extract;
 mod ingest;
 mod inspect;
@@ -10,4 +11,5 @@ mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod subscribers;
 mod themes;
