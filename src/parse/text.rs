@@ -935,6 +935,15 @@ mod tests {
     }
 
     #[test]
+    fn alternating_tail_without_a_header_is_related() {
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\n{P2}\n\nTitle here\n\nOther story\n\nTitle here\n\nThird story").as_bytes(),
+        );
+        assert_eq!(a.related, ["Other story", "Third story"]);
+        assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
+    }
+
+    #[test]
     fn mid_article_read_more_box_is_related_not_body() {
         let a = parse_txt(
             format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\nRead more\n\nAnother story entirely\n\n{P2}\n\nRead more: Third story").as_bytes(),
