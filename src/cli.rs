@@ -61,6 +61,8 @@ pub enum Command {
     Subscribers(cmd::subscribers::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
+    /// Serve one-click unsubscribe and theme preferences (--preview: feeds too).
+    Serve(cmd::serve::Args),
     /// Classify stored articles into themes and list them; --explain shows why.
     Themes(cmd::themes::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -79,6 +81,7 @@ pub fn main() -> ExitCode {
         Command::Digest(a) => cmd::digest::execute(a, &globals),
         Command::Subscribers(a) => cmd::subscribers::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
+        Command::Serve(a) => cmd::serve::execute(a, &globals),
         Command::Themes(a) => cmd::themes::execute(a, &globals),
         Command::Completions(a) => cmd::completions::completions(a, &globals),
         Command::Man(a) => cmd::completions::man(a, &globals),

@@ -15,6 +15,7 @@ pub mod lock;
 pub mod model;
 pub mod parse;
 pub mod schedule;
+pub mod serve;
 pub mod store;
 pub mod themes;
 pub mod util;

@@ -6,6 +6,7 @@ pub mod digest;
 pub mod ingest;
 pub mod inspect;
 pub mod run;
+pub mod serve;
 pub mod subscribers;
 pub mod themes;
 

@@ -54,6 +54,15 @@ pub enum Action {
     },
     /// Import subscribers from a CSV file with header `email,name,themes`.
     Import { file: PathBuf },
+    /// Unsubscribe the holder of an unsubscribe-link token (for publishers
+    /// who handle the link with their own web server).
+    Unsubscribe {
+        #[arg(long, value_name = "T")]
+        token: String,
+    },
+    /// Unsubscribe the senders of the emails in a Maildir (the
+    /// `[digest] unsubscribe_mailto` inbox); processed mail moves to cur/.
+    ProcessUnsubscribes { maildir: PathBuf },
 }
 
 /// The `list --json` shape (documented; keep it stable).
@@ -67,6 +76,8 @@ struct Listed<'a> {
     created_at: String,
     status_changed_at: String,
     token: &'a str,
+    /// Every state change: `{at, event, source[, detail]}`, oldest first.
+    history: Vec<crate::store::SubscriberEvent>,
 }
 
 pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
@@ -144,6 +155,7 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
                         created_at: crate::store::ts(s.created_at),
                         status_changed_at: crate::store::ts(s.status_changed_at),
                         token: &s.token,
+                        history: store.subscriber_events(s.id)?,
                     };
                     println!("{}", serde_json::to_string(&l)?);
                 } else {
@@ -163,6 +175,29 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
             Ok(Exit::Ok)
         }
         Action::Import { file } => import(&config, &mut store, g, file),
+        Action::Unsubscribe { token } => {
+            let token = token.trim();
+            match store.subscriber_by_token(token)? {
+                Some(s) if s.status == crate::store::SubscriberStatus::Active => {
+                    store.unsubscribe_token(token, "cli", g.now)?;
+                    println!("unsubscribed {}", s.email);
+                    Ok(Exit::Ok)
+                }
+                Some(s) => {
+                    if !g.quiet {
+                        println!("{} was already unsubscribed", s.email);
+                    }
+                    Ok(Exit::Ok)
+                }
+                None => {
+                    eprintln!("newsdesk: no subscriber has that token");
+                    Ok(Exit::DataErr)
+                }
+            }
+        }
+        Action::ProcessUnsubscribes { maildir } => {
+            crate::serve::mailto::process_maildir(&store, maildir, g.now, g.quiet)
+        }
     }
 }
 

@@ -14,7 +14,9 @@ mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
 pub use editions::{ArticleTheme, EditionRecord};
-pub use subscribers::{NewSubscriber, Subscriber, SubscriberStatus, UpsertOutcome};
+pub use subscribers::{
+    NewSubscriber, Subscriber, SubscriberEvent, SubscriberStatus, UpsertOutcome,
+};
 pub use themes::{ArticleThemes, ThemeAssignment};
 
 use std::path::{Path, PathBuf};

@@ -24,6 +24,17 @@ CREATE TABLE subscribers (
     status_changed_at TEXT NOT NULL,
     source            TEXT NOT NULL DEFAULT 'cli'
 );
+-- Every state change, append-only: what happened, when and through what
+-- (`cli`, `import`, `one-click`, `page`, `mailto`).
+CREATE TABLE subscriber_events (
+    id            INTEGER PRIMARY KEY,
+    subscriber_id INTEGER NOT NULL REFERENCES subscribers(id),
+    at            TEXT NOT NULL,
+    event         TEXT NOT NULL,
+    source        TEXT NOT NULL,
+    detail        TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX subscriber_events_by_subscriber ON subscriber_events(subscriber_id, id);
 "#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,6 +93,34 @@ pub enum UpsertOutcome {
     Resubscribed,
     /// The address had unsubscribed and the change did not re-subscribe it.
     KeptUnsubscribed,
+}
+
+/// One recorded state change of a subscriber.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SubscriberEvent {
+    pub at: String,
+    /// `subscribed`, `unsubscribed`, `resubscribed` or `themes`.
+    pub event: String,
+    pub source: String,
+    /// For `themes`: the new comma-separated choice (empty: every theme).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+fn record_event(
+    conn: &rusqlite::Connection,
+    id: i64,
+    at: &str,
+    event: &str,
+    source: &str,
+    detail: &str,
+) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO subscriber_events (subscriber_id, at, event, source, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![id, at, event, source, detail],
+    )?;
+    Ok(())
 }
 
 const COLUMNS: &str =
@@ -152,6 +191,14 @@ impl Store {
                         new.source
                     ],
                 )?;
+                record_event(
+                    &tx,
+                    tx.last_insert_rowid(),
+                    &now_s,
+                    "subscribed",
+                    &new.source,
+                    "",
+                )?;
                 UpsertOutcome::Added
             }
             Some(old) => {
@@ -165,12 +212,23 @@ impl Store {
                         params![old.id, name, themes_of(&themes), now_s],
                     )?;
                 }
+                if themes != old.themes {
+                    record_event(
+                        &tx,
+                        old.id,
+                        &now_s,
+                        "themes",
+                        &new.source,
+                        &themes_of(&themes),
+                    )?;
+                }
                 if reactivate {
                     tx.execute(
                         "UPDATE subscribers SET status = 'active', status_changed_at = ?2, source = ?3
                          WHERE id = ?1",
                         params![old.id, now_s, new.source],
                     )?;
+                    record_event(&tx, old.id, &now_s, "resubscribed", &new.source, "")?;
                 }
                 if reactivate {
                     UpsertOutcome::Resubscribed
@@ -190,13 +248,80 @@ impl Store {
     /// Marks a subscriber unsubscribed. `false` if there is no such email or
     /// it was already unsubscribed.
     pub fn unsubscribe_email(&self, email: &str, source: &str, now: DateTime<Utc>) -> Result<bool> {
+        match self.subscriber_by_email(email)? {
+            Some(s) => self.unsubscribe_id(s.id, source, now),
+            None => Ok(false),
+        }
+    }
+
+    /// Flips one subscriber to unsubscribed and records the change; `false`
+    /// if they already were.
+    fn unsubscribe_id(&self, id: i64, source: &str, now: DateTime<Utc>) -> Result<bool> {
+        let now_s = ts(now);
         let n = self.conn().execute(
             "UPDATE subscribers SET status = 'unsubscribed', status_changed_at = ?2,
                  updated_at = ?2, source = ?3
-             WHERE email = ?1 AND status = 'active'",
-            params![email, ts(now), source],
+             WHERE id = ?1 AND status = 'active'",
+            params![id, now_s, source],
         )?;
+        if n > 0 {
+            record_event(self.conn(), id, &now_s, "unsubscribed", source, "")?;
+        }
         Ok(n > 0)
+    }
+
+    /// Replaces a subscriber's theme choice (empty: every theme) from a
+    /// self-service page; re-subscribes them when `resubscribe` is set and
+    /// they had left. Records each change. `true` if anything changed.
+    pub fn set_subscriber_themes(
+        &self,
+        id: i64,
+        themes: &[String],
+        resubscribe: bool,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let now_s = ts(now);
+        let joined = themes.join(",");
+        let mut changed = false;
+        let n = self.conn().execute(
+            "UPDATE subscribers SET themes = ?2, updated_at = ?3 WHERE id = ?1 AND themes <> ?2",
+            params![id, joined, now_s],
+        )?;
+        if n > 0 {
+            record_event(self.conn(), id, &now_s, "themes", source, &joined)?;
+            changed = true;
+        }
+        if resubscribe {
+            let n = self.conn().execute(
+                "UPDATE subscribers SET status = 'active', status_changed_at = ?2,
+                     updated_at = ?2, source = ?3
+                 WHERE id = ?1 AND status = 'unsubscribed'",
+                params![id, now_s, source],
+            )?;
+            if n > 0 {
+                record_event(self.conn(), id, &now_s, "resubscribed", source, "")?;
+                changed = true;
+            }
+        }
+        Ok(changed)
+    }
+
+    /// Every recorded state change of one subscriber, oldest first.
+    pub fn subscriber_events(&self, id: i64) -> Result<Vec<SubscriberEvent>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT at, event, source, detail FROM subscriber_events
+             WHERE subscriber_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([id], |r| {
+            Ok(SubscriberEvent {
+                at: r.get(0)?,
+                event: r.get(1)?,
+                source: r.get(2)?,
+                detail: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Unsubscribes the holder of a token (the unsubscribe link). Returns the
@@ -208,12 +333,10 @@ impl Store {
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Subscriber>> {
-        self.conn().execute(
-            "UPDATE subscribers SET status = 'unsubscribed', status_changed_at = ?2,
-                 updated_at = ?2, source = ?3
-             WHERE token = ?1 AND status = 'active'",
-            params![token, ts(now), source],
-        )?;
+        let Some(s) = self.subscriber_by_token(token)? else {
+            return Ok(None);
+        };
+        self.unsubscribe_id(s.id, source, now)?;
         self.subscriber_by_token(token)
     }
 
@@ -314,5 +437,51 @@ mod tests {
         assert_eq!(a.status, SubscriberStatus::Active);
         assert_eq!(a.themes, vec!["x"]);
         assert_eq!(a.token, tok, "the token survives re-subscription");
+        let events: Vec<(String, String)> = s
+            .subscriber_events(a.id)
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.event, e.source))
+            .collect();
+        let pairs: Vec<(&str, &str)> = events
+            .iter()
+            .map(|(e, s)| (e.as_str(), s.as_str()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("subscribed", "cli"),
+                ("unsubscribed", "link"),
+                ("resubscribed", "cli")
+            ]
+        );
+    }
+
+    #[test]
+    fn theme_changes_and_resubscription_from_a_page_are_recorded() {
+        let mut s = Store::open_in_memory().unwrap();
+        let now = t("2026-01-01T00:00:00Z");
+        s.upsert_subscriber(&sub("a@e.org", None), now).unwrap();
+        let a = s.subscriber_by_email("a@e.org").unwrap().unwrap();
+        assert!(s.unsubscribe_email("a@e.org", "mailto", now).unwrap());
+        assert!(!s.unsubscribe_email("a@e.org", "mailto", now).unwrap());
+        let later = t("2026-01-02T00:00:00Z");
+        assert!(
+            s.set_subscriber_themes(a.id, &["x".into()], true, "page", later)
+                .unwrap()
+        );
+        assert!(
+            !s.set_subscriber_themes(a.id, &["x".into()], true, "page", later)
+                .unwrap()
+        );
+        let a = s.subscriber_by_email("a@e.org").unwrap().unwrap();
+        assert_eq!(a.status, SubscriberStatus::Active);
+        assert_eq!(a.themes, vec!["x"]);
+        let ev = s.subscriber_events(a.id).unwrap();
+        assert_eq!(ev.len(), 4, "{ev:?}");
+        assert_eq!(ev[1].source, "mailto");
+        assert_eq!((ev[2].event.as_str(), ev[2].detail.as_str()), ("themes", "x"));
+        assert_eq!(ev[3].event, "resubscribed");
+        assert_eq!(ev[3].at, "2026-01-02T00:00:00Z");
     }
 }

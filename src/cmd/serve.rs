@@ -1,0 +1,38 @@
+//! `newsdesk serve`: run the unsubscribe / preferences service (and with
+//! `--preview` the local preview) until SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+
+use anyhow::Result;
+
+use super::Globals;
+use crate::error::Exit;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address and port to listen on. Keep it on loopback and put a web
+    /// server (TLS) in front for the public unsubscribe URL.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Also serve the feeds dir (/feeds/), the digest web copies
+    /// (/digests/) and a live render of the next edition (/preview).
+    #[arg(long)]
+    pub preview: bool,
+}
+
+pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
+    let config = g.load_config()?;
+    let store = g.open_store(&config)?;
+    // Only a NEWSDESK_NOW pins the clock; otherwise each request is "now".
+    let fixed_now = std::env::var_os("NEWSDESK_NOW").map(|_| g.now);
+    crate::serve::run(
+        config,
+        store,
+        &crate::serve::Options {
+            listen: args.listen,
+            preview: args.preview,
+            fixed_now,
+        },
+    )?;
+    Ok(Exit::Ok)
+}
