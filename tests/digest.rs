@@ -42,7 +42,7 @@ fn article(title: &str, slug: &str) -> Article {
 
 /// A site with three articles: one in both themes (primary Caucasus cinema),
 /// one in Festivals only, one without a theme.
-fn sample_site() -> Site {
+pub(crate) fn sample_site() -> Site {
     let site = Site::with_config(&format!("{BASE_CONFIG}{DIGEST_CONFIG}"));
     let mut store = site.store();
     util::store_article(

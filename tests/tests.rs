@@ -11,5 +11,6 @@ mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod serve;
 mod subscribers;
 mod themes;

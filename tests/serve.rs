@@ -1,0 +1,431 @@
+//! `newsdesk serve` driven over real HTTP, and the CLI/Maildir unsubscribe
+//! paths.
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+
+use crate::digest::sample_site;
+use crate::util::{NOW, Site, json_lines, run};
+
+/// A running `newsdesk serve`, stopped (SIGTERM via kill) on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the real binary on a free loopback port (found by binding port 0
+/// and releasing it; retried if another process takes it meanwhile).
+fn serve(site: &Site, extra: &[&str]) -> Server {
+    for _ in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut child = Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
+            .current_dir(site.path())
+            .env_remove("NEWSDESK_LOG")
+            .env("NEWSDESK_CONFIG", site.config_path())
+            .env("NEWSDESK_NOW", NOW)
+            .args(["serve", "--listen", &addr])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(20) {
+            if let Some(_status) = child.try_wait().unwrap() {
+                break; // exited: most likely the port was taken; try another
+            }
+            if TcpStream::connect(&addr).is_ok() {
+                return Server {
+                    child,
+                    base: format!("http://{addr}"),
+                };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let mut err = String::new();
+        let _ = child.kill();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        let _ = child.wait();
+        eprintln!("serve did not start on {addr}: {err}");
+    }
+    panic!("could not start newsdesk serve");
+}
+
+fn client() -> Client {
+    Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A site with the sample articles and one subscriber; returns its token.
+fn site_with_subscriber() -> (Site, String) {
+    let site = sample_site();
+    let (code, _, err) = run(site.cmd().args(["subscribers", "add", "nino@example.org"]));
+    assert_eq!(code, 0, "{err}");
+    let token = site
+        .store()
+        .subscriber_by_email("nino@example.org")
+        .unwrap()
+        .unwrap()
+        .token;
+    (site, token)
+}
+
+fn status_of(site: &Site) -> String {
+    site.store()
+        .subscriber_by_email("nino@example.org")
+        .unwrap()
+        .unwrap()
+        .status
+        .as_str()
+        .to_string()
+}
+
+/// The hidden CSRF field's value in a page.
+fn csrf_of(page: &str) -> String {
+    let at = page.find("name=\"csrf\" value=\"").expect("a CSRF field") + 19;
+    page[at..].split('"').next().unwrap().to_string()
+}
+
+#[test]
+fn one_click_post_unsubscribes_at_once_and_records_the_source() {
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &[]);
+    let r = client()
+        .post(format!("{}/unsubscribe?token={token}", s.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
+    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(status_of(&site), "unsubscribed");
+
+    let (code, out, _) = run(site.cmd().args(["subscribers", "list", "--json"]));
+    assert_eq!(code, 0);
+    let l = &json_lines(&out)[0];
+    assert_eq!(l["source"], "one-click");
+    let history = l["history"].as_array().unwrap();
+    assert_eq!(history.last().unwrap()["event"], "unsubscribed");
+    assert_eq!(history.last().unwrap()["source"], "one-click");
+    assert_eq!(history.last().unwrap()["at"], NOW);
+}
+
+#[test]
+fn get_shows_a_confirm_page_and_the_form_needs_its_csrf_token() {
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &[]);
+    let c = client();
+    let url = format!("{}/unsubscribe?token={token}", s.base);
+    let r = c.get(&url).send().unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let page = r.text().unwrap();
+    assert!(page.contains("<form method=\"post\""), "{page}");
+    assert!(page.contains("name=\"viewport\""));
+    assert!(page.contains(&format!("/preferences?token={token}")));
+    assert!(!page.contains("nino@example.org"), "the page shows only a hint");
+    assert_eq!(status_of(&site), "active", "a GET never unsubscribes");
+
+    // Without (or with a wrong) CSRF token: refused, nothing changes.
+    for body in ["", "csrf=00", &format!("csrf={}", "ab".repeat(32))] {
+        let r = c
+            .post(&url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_string())
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{body}");
+        assert_eq!(status_of(&site), "active");
+    }
+    let r = c
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={}", csrf_of(&page)))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().unwrap().contains("You are unsubscribed"));
+    assert_eq!(status_of(&site), "unsubscribed");
+    assert_eq!(
+        site.store()
+            .subscriber_by_email("nino@example.org")
+            .unwrap()
+            .unwrap()
+            .source,
+        "page"
+    );
+}
+
+#[test]
+fn preferences_change_the_sections_of_the_next_edition() {
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &[]);
+    let c = client();
+    let url = format!("{}/preferences?token={token}", s.base);
+    let page = c.get(&url).send().unwrap().text().unwrap();
+    assert!(page.contains("value=\"caucasus-cinema\" checked"), "{page}");
+    assert!(page.contains("value=\"festivals\" checked"));
+    // Without CSRF: refused.
+    let r = c
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("theme=caucasus-cinema")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // Nothing ticked: refused with a message.
+    let csrf = csrf_of(&page);
+    let r = c
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // An unknown theme id is ignored; cinema only is stored.
+    let r = c
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("csrf={csrf}&theme=caucasus-cinema&theme=%3Cscript%3E"))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().unwrap();
+    assert!(page.contains("Saved."));
+    assert!(!page.contains("<script>"));
+    assert!(page.contains("value=\"festivals\">"), "festivals now unticked: {page}");
+
+    let sub = site.store().subscriber_by_email("nino@example.org").unwrap().unwrap();
+    assert_eq!(sub.themes, vec!["caucasus-cinema"]);
+    let file = site.path().join("p.html");
+    let (code, _, err) = run(site
+        .cmd()
+        .args(["digest", "--subscriber", "nino@example.org", "--preview"])
+        .arg(&file));
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&file).unwrap();
+    assert!(html.contains("Closeness, a debut from Nalchik"));
+    assert!(!html.contains("Sarajevo"), "festivals section is gone");
+    assert!(!html.contains("Notes from the steppe"));
+}
+
+#[test]
+fn bad_and_unknown_tokens_get_the_same_404_that_reveals_nothing() {
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &[]);
+    let c = client();
+    let mut bodies = Vec::new();
+    let unknown = "0".repeat(token.len());
+    for q in [
+        format!("token={unknown}"),
+        "token=short".to_string(),
+        "token=%27%20OR%201%3D1--".to_string(),
+        String::new(),
+        format!("token={}", &token[..token.len() - 1]),
+    ] {
+        for path in ["unsubscribe", "preferences"] {
+            let r = c.get(format!("{}/{path}?{q}", s.base)).send().unwrap();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}?{q}");
+            bodies.push(r.text().unwrap());
+        }
+        let r = c
+            .post(format!("{}/unsubscribe?{q}", s.base))
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    }
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "one page for every case");
+    assert!(!bodies[0].contains("example.org"));
+    assert_eq!(status_of(&site), "active");
+}
+
+#[test]
+fn oversized_body_is_refused_with_413() {
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &[]);
+    let r = client()
+        .post(format!("{}/unsubscribe?token={token}", s.base))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(format!("List-Unsubscribe=One-Click&pad={}", "x".repeat(20_000)))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(status_of(&site), "active");
+}
+
+#[test]
+fn repeated_requests_are_rate_limited_with_retry_after() {
+    let (site, _) = site_with_subscriber();
+    let s = serve(&site, &[]);
+    let c = client();
+    let mut codes = Vec::new();
+    for _ in 0..35 {
+        let r = c.get(format!("{}/unsubscribe?token=nope", s.base)).send().unwrap();
+        codes.push(r.status());
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            let after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            assert!((1..=60).contains(&after));
+        }
+    }
+    assert!(codes[..30].iter().all(|c| *c == StatusCode::NOT_FOUND), "{codes:?}");
+    assert!(codes[30..].iter().all(|c| *c == StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
+}
+
+#[test]
+fn preview_serves_feeds_with_types_etags_and_no_traversal() {
+    let (site, _) = site_with_subscriber();
+    let feeds = site.path().join("feeds");
+    std::fs::create_dir_all(feeds.join("themes/festivals")).unwrap();
+    std::fs::write(feeds.join("rss.xml"), "<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>").unwrap();
+    std::fs::write(feeds.join("atom.xml"), "<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>").unwrap();
+    std::fs::write(feeds.join("feed.json"), r#"{"version":"https://jsonfeed.org/version/1.1"}"#).unwrap();
+    std::fs::write(feeds.join("feeds.opml"), "<opml/>").unwrap();
+    std::fs::write(feeds.join("themes/festivals/rss.xml"), "<rss/>").unwrap();
+    std::fs::write(site.path().join("newsdesk.toml.secret"), "s").unwrap();
+    std::os::unix::fs::symlink(site.config_path(), feeds.join("leak.xml")).unwrap();
+
+    let s = serve(&site, &["--preview"]);
+    let c = client();
+    for (path, ctype) in [
+        ("rss.xml", "application/rss+xml"),
+        ("atom.xml", "application/atom+xml"),
+        ("feed.json", "application/feed+json"),
+        ("feeds.opml", "text/x-opml"),
+        ("themes/festivals/rss.xml", "application/rss+xml"),
+    ] {
+        let r = c.get(format!("{}/feeds/{path}", s.base)).send().unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["content-type"], ctype, "{path}");
+    }
+    let r = c.get(format!("{}/feeds/rss.xml", s.base)).send().unwrap();
+    let etag = r.headers()["etag"].to_str().unwrap().to_string();
+    let modified = r.headers()["last-modified"].to_str().unwrap().to_string();
+    assert!(modified.ends_with(" GMT"));
+    let r = c
+        .get(format!("{}/feeds/rss.xml", s.base))
+        .header("If-None-Match", &etag)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    assert!(r.bytes().unwrap().is_empty());
+    let r = c
+        .get(format!("{}/feeds/rss.xml", s.base))
+        .header("If-None-Match", "\"other\"")
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = c
+        .get(format!("{}/feeds/rss.xml", s.base))
+        .header("If-Modified-Since", &modified)
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+
+    for bad in ["/feeds/../newsdesk.toml", "/feeds/%2e%2e/newsdesk.toml", "/feeds/leak.xml", "/feeds/..%2fnewsdesk.toml"] {
+        let r = c.get(format!("{}{bad}", s.base)).send().unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+        assert!(!r.text().unwrap().contains("[site]"), "{bad}");
+    }
+
+    let r = c.get(format!("{}/preview", s.base)).send().unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().unwrap();
+    assert!(html.contains("Notes from the steppe") && html.contains("Sarajevo"));
+}
+
+#[test]
+fn without_preview_the_files_are_not_served() {
+    let (site, _) = site_with_subscriber();
+    std::fs::create_dir_all(site.path().join("feeds")).unwrap();
+    std::fs::write(site.path().join("feeds/rss.xml"), "<rss/>").unwrap();
+    let s = serve(&site, &[]);
+    for p in ["/feeds/rss.xml", "/preview", "/"] {
+        let r = client().get(format!("{}{p}", s.base)).send().unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{p}");
+    }
+}
+
+#[test]
+fn cli_unsubscribe_by_token_records_cli_and_rejects_unknown_tokens() {
+    let (site, token) = site_with_subscriber();
+    let (code, out, _) = run(site.cmd().args(["subscribers", "unsubscribe", "--token", &token]));
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), "unsubscribed nino@example.org");
+    assert_eq!(status_of(&site), "unsubscribed");
+    let (code, out, _) = run(site.cmd().args(["subscribers", "unsubscribe", "--token", &token]));
+    assert_eq!(code, 0);
+    assert!(out.contains("already unsubscribed"));
+    let (code, _, err) = run(site.cmd().args(["subscribers", "unsubscribe", "--token", "feedface"]));
+    assert_eq!(code, 65);
+    assert!(err.contains("no subscriber has that token"), "{err}");
+}
+
+#[test]
+fn process_unsubscribes_reads_a_maildir_and_unsubscribes_senders() {
+    let (site, _) = site_with_subscriber();
+    run(site.cmd().args(["subscribers", "add", "giorgi@example.ge"]));
+    run(site.cmd().args(["subscribers", "add", "stays@example.org"]));
+    let md = site.path().join("Maildir");
+    for d in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(d)).unwrap();
+    }
+    std::fs::write(
+        md.join("new/1700000001.M1P1.host"),
+        "From: Nino <NINO@Example.ORG>\r\nTo: unsubscribe@news.example.org\r\nSubject: unsubscribe\r\n\r\nplease\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        md.join("new/1700000002.M2P1.host"),
+        "From: =?UTF-8?B?0JPQuNC+0YDQs9C4?= <giorgi@example.ge>\r\nSubject: =?UTF-8?Q?unsubscribe?=\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nstop\r\n",
+    )
+    .unwrap();
+    std::fs::write(
+        md.join("new/1700000003.M3P1.host"),
+        "From: stranger@example.net\r\nSubject: unsubscribe\r\n\r\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().arg("subscribers").arg("process-unsubscribes").arg(&md));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2 unsubscribed, 0 already unsubscribed, 1 not subscribers"), "{out}");
+    assert_eq!(status_of(&site), "unsubscribed");
+    let store = site.store();
+    let g = store.subscriber_by_email("giorgi@example.ge").unwrap().unwrap();
+    assert_eq!((g.status.as_str(), g.source.as_str()), ("unsubscribed", "mailto"));
+    assert_eq!(
+        store.subscriber_by_email("stays@example.org").unwrap().unwrap().status.as_str(),
+        "active"
+    );
+    // Handled mail moved to cur/ and flagged seen; a rerun changes nothing.
+    assert_eq!(std::fs::read_dir(md.join("new")).unwrap().count(), 0);
+    assert!(md.join("cur/1700000001.M1P1.host:2,S").exists());
+    let (code, out, _) = run(site.cmd().arg("subscribers").arg("process-unsubscribes").arg(&md));
+    assert_eq!(code, 0);
+    assert!(out.contains("0 unsubscribed, 2 already unsubscribed"), "{out}");
+}
