@@ -119,8 +119,18 @@ fn one_click_post_unsubscribes_at_once_and_records_the_source() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers();
-    assert!(h["content-security-policy"].to_str().unwrap().contains("default-src 'none'"));
-    assert!(h["content-security-policy"].to_str().unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("default-src 'none'")
+    );
+    assert!(
+        h["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert_eq!(h["referrer-policy"], "no-referrer");
     assert_eq!(h["x-content-type-options"], "nosniff");
     assert_eq!(status_of(&site), "unsubscribed");
@@ -143,12 +153,21 @@ fn get_shows_a_confirm_page_and_the_form_needs_its_csrf_token() {
     let url = format!("{}/unsubscribe?token={token}", s.base);
     let r = c.get(&url).send().unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let page = r.text().unwrap();
     assert!(page.contains("<form method=\"post\""), "{page}");
     assert!(page.contains("name=\"viewport\""));
     assert!(page.contains(&format!("/preferences?token={token}")));
-    assert!(!page.contains("nino@example.org"), "the page shows only a hint");
+    assert!(
+        !page.contains("nino@example.org"),
+        "the page shows only a hint"
+    );
+    assert!(!page.contains("<script"), "works without JavaScript");
     assert_eq!(status_of(&site), "active", "a GET never unsubscribes");
 
     // Without (or with a wrong) CSRF token: refused, nothing changes.
@@ -211,16 +230,25 @@ fn preferences_change_the_sections_of_the_next_edition() {
     let r = c
         .post(&url)
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("csrf={csrf}&theme=caucasus-cinema&theme=%3Cscript%3E"))
+        .body(format!(
+            "csrf={csrf}&theme=caucasus-cinema&theme=%3Cscript%3E"
+        ))
         .send()
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let page = r.text().unwrap();
     assert!(page.contains("Saved."));
     assert!(!page.contains("<script>"));
-    assert!(page.contains("value=\"festivals\">"), "festivals now unticked: {page}");
+    assert!(
+        page.contains("value=\"festivals\">"),
+        "festivals now unticked: {page}"
+    );
 
-    let sub = site.store().subscriber_by_email("nino@example.org").unwrap().unwrap();
+    let sub = site
+        .store()
+        .subscriber_by_email("nino@example.org")
+        .unwrap()
+        .unwrap();
     assert_eq!(sub.themes, vec!["caucasus-cinema"]);
     let file = site.path().join("p.html");
     let (code, _, err) = run(site
@@ -260,7 +288,10 @@ fn bad_and_unknown_tokens_get_the_same_404_that_reveals_nothing() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
     }
-    assert!(bodies.windows(2).all(|w| w[0] == w[1]), "one page for every case");
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "one page for every case"
+    );
     assert!(!bodies[0].contains("example.org"));
     assert_eq!(status_of(&site), "active");
 }
@@ -272,7 +303,10 @@ fn oversized_body_is_refused_with_413() {
     let r = client()
         .post(format!("{}/unsubscribe?token={token}", s.base))
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(format!("List-Unsubscribe=One-Click&pad={}", "x".repeat(20_000)))
+        .body(format!(
+            "List-Unsubscribe=One-Click&pad={}",
+            "x".repeat(20_000)
+        ))
         .send()
         .unwrap();
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
@@ -286,15 +320,30 @@ fn repeated_requests_are_rate_limited_with_retry_after() {
     let c = client();
     let mut codes = Vec::new();
     for _ in 0..35 {
-        let r = c.get(format!("{}/unsubscribe?token=nope", s.base)).send().unwrap();
+        let r = c
+            .get(format!("{}/unsubscribe?token=nope", s.base))
+            .send()
+            .unwrap();
         codes.push(r.status());
         if r.status() == StatusCode::TOO_MANY_REQUESTS {
-            let after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+            let after: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert!((1..=60).contains(&after));
         }
     }
-    assert!(codes[..30].iter().all(|c| *c == StatusCode::NOT_FOUND), "{codes:?}");
-    assert!(codes[30..].iter().all(|c| *c == StatusCode::TOO_MANY_REQUESTS), "{codes:?}");
+    assert!(
+        codes[..30].iter().all(|c| *c == StatusCode::NOT_FOUND),
+        "{codes:?}"
+    );
+    assert!(
+        codes[30..]
+            .iter()
+            .all(|c| *c == StatusCode::TOO_MANY_REQUESTS),
+        "{codes:?}"
+    );
 }
 
 #[test]
@@ -302,9 +351,21 @@ fn preview_serves_feeds_with_types_etags_and_no_traversal() {
     let (site, _) = site_with_subscriber();
     let feeds = site.path().join("feeds");
     std::fs::create_dir_all(feeds.join("themes/festivals")).unwrap();
-    std::fs::write(feeds.join("rss.xml"), "<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>").unwrap();
-    std::fs::write(feeds.join("atom.xml"), "<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>").unwrap();
-    std::fs::write(feeds.join("feed.json"), r#"{"version":"https://jsonfeed.org/version/1.1"}"#).unwrap();
+    std::fs::write(
+        feeds.join("rss.xml"),
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"></rss>",
+    )
+    .unwrap();
+    std::fs::write(
+        feeds.join("atom.xml"),
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"></feed>",
+    )
+    .unwrap();
+    std::fs::write(
+        feeds.join("feed.json"),
+        r#"{"version":"https://jsonfeed.org/version/1.1"}"#,
+    )
+    .unwrap();
     std::fs::write(feeds.join("feeds.opml"), "<opml/>").unwrap();
     std::fs::write(feeds.join("themes/festivals/rss.xml"), "<rss/>").unwrap();
     std::fs::write(site.path().join("newsdesk.toml.secret"), "s").unwrap();
@@ -347,7 +408,12 @@ fn preview_serves_feeds_with_types_etags_and_no_traversal() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
 
-    for bad in ["/feeds/../newsdesk.toml", "/feeds/%2e%2e/newsdesk.toml", "/feeds/leak.xml", "/feeds/..%2fnewsdesk.toml"] {
+    for bad in [
+        "/feeds/../newsdesk.toml",
+        "/feeds/%2e%2e/newsdesk.toml",
+        "/feeds/leak.xml",
+        "/feeds/..%2fnewsdesk.toml",
+    ] {
         let r = c.get(format!("{}{bad}", s.base)).send().unwrap();
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
         assert!(!r.text().unwrap().contains("[site]"), "{bad}");
@@ -355,7 +421,12 @@ fn preview_serves_feeds_with_types_etags_and_no_traversal() {
 
     let r = c.get(format!("{}/preview", s.base)).send().unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let html = r.text().unwrap();
     assert!(html.contains("Notes from the steppe") && html.contains("Sarajevo"));
 }
@@ -375,14 +446,21 @@ fn without_preview_the_files_are_not_served() {
 #[test]
 fn cli_unsubscribe_by_token_records_cli_and_rejects_unknown_tokens() {
     let (site, token) = site_with_subscriber();
-    let (code, out, _) = run(site.cmd().args(["subscribers", "unsubscribe", "--token", &token]));
+    let (code, out, _) = run(site
+        .cmd()
+        .args(["subscribers", "unsubscribe", "--token", &token]));
     assert_eq!(code, 0);
     assert_eq!(out.trim(), "unsubscribed nino@example.org");
     assert_eq!(status_of(&site), "unsubscribed");
-    let (code, out, _) = run(site.cmd().args(["subscribers", "unsubscribe", "--token", &token]));
+    let (code, out, _) = run(site
+        .cmd()
+        .args(["subscribers", "unsubscribe", "--token", &token]));
     assert_eq!(code, 0);
     assert!(out.contains("already unsubscribed"));
-    let (code, _, err) = run(site.cmd().args(["subscribers", "unsubscribe", "--token", "feedface"]));
+    let (code, _, err) =
+        run(site
+            .cmd()
+            .args(["subscribers", "unsubscribe", "--token", "feedface"]));
     assert_eq!(code, 65);
     assert!(err.contains("no subscriber has that token"), "{err}");
 }
@@ -411,21 +489,67 @@ fn process_unsubscribes_reads_a_maildir_and_unsubscribes_senders() {
         "From: stranger@example.net\r\nSubject: unsubscribe\r\n\r\n",
     )
     .unwrap();
-    let (code, out, err) = run(site.cmd().arg("subscribers").arg("process-unsubscribes").arg(&md));
+    let (code, out, err) = run(site
+        .cmd()
+        .arg("subscribers")
+        .arg("process-unsubscribes")
+        .arg(&md));
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("2 unsubscribed, 0 already unsubscribed, 1 not subscribers"), "{out}");
+    assert!(
+        out.contains("2 unsubscribed, 0 already unsubscribed, 1 not subscribers"),
+        "{out}"
+    );
     assert_eq!(status_of(&site), "unsubscribed");
     let store = site.store();
-    let g = store.subscriber_by_email("giorgi@example.ge").unwrap().unwrap();
-    assert_eq!((g.status.as_str(), g.source.as_str()), ("unsubscribed", "mailto"));
+    let g = store
+        .subscriber_by_email("giorgi@example.ge")
+        .unwrap()
+        .unwrap();
     assert_eq!(
-        store.subscriber_by_email("stays@example.org").unwrap().unwrap().status.as_str(),
+        (g.status.as_str(), g.source.as_str()),
+        ("unsubscribed", "mailto")
+    );
+    assert_eq!(
+        store
+            .subscriber_by_email("stays@example.org")
+            .unwrap()
+            .unwrap()
+            .status
+            .as_str(),
         "active"
     );
     // Handled mail moved to cur/ and flagged seen; a rerun changes nothing.
     assert_eq!(std::fs::read_dir(md.join("new")).unwrap().count(), 0);
     assert!(md.join("cur/1700000001.M1P1.host:2,S").exists());
-    let (code, out, _) = run(site.cmd().arg("subscribers").arg("process-unsubscribes").arg(&md));
+    let (code, out, _) = run(site
+        .cmd()
+        .arg("subscribers")
+        .arg("process-unsubscribes")
+        .arg(&md));
     assert_eq!(code, 0);
-    assert!(out.contains("0 unsubscribed, 2 already unsubscribed"), "{out}");
+    assert!(
+        out.contains("0 unsubscribed, 2 already unsubscribed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn sigterm_stops_the_server_cleanly() {
+    let (site, _) = site_with_subscriber();
+    let mut s = serve(&site, &[]);
+    let pid = s.child.id().to_string();
+    let st = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(st.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
 }

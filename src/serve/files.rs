@@ -165,7 +165,15 @@ mod tests {
     #[test]
     fn traversal_and_odd_segments_are_refused() {
         let root = Path::new("/srv/feeds");
-        for bad in ["../x", "a/../../x", "./x", "a//b", ".git/config", "a\\b", "c:x"] {
+        for bad in [
+            "../x",
+            "a/../../x",
+            "./x",
+            "a//b",
+            ".git/config",
+            "a\\b",
+            "c:x",
+        ] {
             assert!(safe_join(root, bad).is_none(), "{bad}");
         }
         assert_eq!(
@@ -190,13 +198,19 @@ mod tests {
     #[test]
     fn feed_types_are_told_apart_by_content() {
         let p = |n: &str| PathBuf::from(n);
-        assert_eq!(content_type(&p("a.xml"), b"<?xml?><rss version=\"2.0\">"), "application/rss+xml");
+        assert_eq!(
+            content_type(&p("a.xml"), b"<?xml?><rss version=\"2.0\">"),
+            "application/rss+xml"
+        );
         assert_eq!(
             content_type(&p("a.xml"), b"<feed xmlns=\"http://www.w3.org/2005/Atom\">"),
             "application/atom+xml"
         );
         assert_eq!(
-            content_type(&p("f.json"), br#"{"version":"https://jsonfeed.org/version/1.1"}"#),
+            content_type(
+                &p("f.json"),
+                br#"{"version":"https://jsonfeed.org/version/1.1"}"#
+            ),
             "application/feed+json"
         );
         assert_eq!(content_type(&p("x.opml"), b""), "text/x-opml");

@@ -37,7 +37,8 @@ impl RateLimiter {
             });
         }
         let (tokens, at) = self.buckets.entry(ip).or_insert((self.capacity, now));
-        let refilled = (*tokens + now.saturating_duration_since(*at).as_secs_f64() * self.per_second)
+        let refilled = (*tokens
+            + now.saturating_duration_since(*at).as_secs_f64() * self.per_second)
             .min(self.capacity);
         *at = now;
         if refilled >= 1.0 {

@@ -23,7 +23,12 @@ struct Counts {
     bad: usize,
 }
 
-pub fn process_maildir(store: &Store, maildir: &Path, now: DateTime<Utc>, quiet: bool) -> Result<Exit> {
+pub fn process_maildir(
+    store: &Store,
+    maildir: &Path,
+    now: DateTime<Utc>,
+    quiet: bool,
+) -> Result<Exit> {
     if !maildir.is_dir() {
         return Err(Error::MissingInput(maildir.to_path_buf()).into());
     }
@@ -63,7 +68,11 @@ pub fn process_maildir(store: &Store, maildir: &Path, now: DateTime<Utc>, quiet:
             }
         }
         if sub == "new" {
-            let flagged = if name.contains(":2,") { name.clone() } else { format!("{name}:2,S") };
+            let flagged = if name.contains(":2,") {
+                name.clone()
+            } else {
+                format!("{name}:2,S")
+            };
             let _ = std::fs::create_dir_all(maildir.join("cur"));
             if let Err(e) = std::fs::rename(&path, maildir.join("cur").join(flagged)) {
                 report_file_error(&shown, &format!("processed, but cannot move to cur/: {e}"));
@@ -106,15 +115,13 @@ fn handle(store: &Store, raw: &[u8], now: DateTime<Utc>) -> Result<Result<bool, 
             return Ok(Ok(unsubscribe(store, &s.email, s.status, now)?));
         }
     }
-    let Some(from) = msg
-        .from()
-        .and_then(|a| a.first())
-        .and_then(|a| a.address())
-    else {
+    let Some(from) = msg.from().and_then(|a| a.first()).and_then(|a| a.address()) else {
         return Ok(Err(Unhandled::Unreadable("no From: address".into())));
     };
     let Ok(email) = normalize_email(from) else {
-        return Ok(Err(Unhandled::Unreadable("the From: address is not valid".into())));
+        return Ok(Err(Unhandled::Unreadable(
+            "the From: address is not valid".into(),
+        )));
     };
     match store.subscriber_by_email(&email)? {
         Some(s) => Ok(Ok(unsubscribe(store, &s.email, s.status, now)?)),
@@ -122,7 +129,12 @@ fn handle(store: &Store, raw: &[u8], now: DateTime<Utc>) -> Result<Result<bool, 
     }
 }
 
-fn unsubscribe(store: &Store, email: &str, status: SubscriberStatus, now: DateTime<Utc>) -> Result<bool> {
+fn unsubscribe(
+    store: &Store,
+    email: &str,
+    status: SubscriberStatus,
+    now: DateTime<Utc>,
+) -> Result<bool> {
     if status == SubscriberStatus::Unsubscribed {
         return Ok(false);
     }

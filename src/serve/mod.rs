@@ -200,8 +200,10 @@ async fn guard(
                 "Please wait a minute and try again.",
             );
             let secs = wait.as_secs().max(1).to_string();
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_str(&secs).expect("digits"));
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&secs).expect("digits"),
+            );
             r
         }
     };
@@ -212,8 +214,14 @@ async fn guard(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(if preview { CSP_PREVIEW } else { CSP_PAGES }),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     if !preview {
         // Pages for one subscriber must not sit in shared caches.
@@ -332,11 +340,7 @@ fn internal(e: anyhow::Error) -> Response {
 }
 
 fn digest_title(config: &Config) -> &str {
-    config
-        .digest
-        .title
-        .as_deref()
-        .unwrap_or(&config.site.title)
+    config.digest.title.as_deref().unwrap_or(&config.site.title)
 }
 
 /// `n…@example.org`: enough for the reader to recognise their address,
@@ -469,7 +473,10 @@ async fn unsubscribe_post(
         "one-click"
     } else {
         let pairs = form_pairs(&body);
-        let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        let given = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str());
         if !csrf_ok(&state, "unsubscribe", &s.token, given) {
             tracing::info!(token = %short(&s.token), "unsubscribe form without a valid CSRF token");
             return message(
@@ -565,7 +572,10 @@ async fn preferences_post(
         Err(e) => return internal(e),
     };
     let pairs = form_pairs(&body);
-    let given = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+    let given = pairs
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.as_str());
     if !csrf_ok(&state, "preferences", &s.token, given) {
         tracing::info!(token = %short(&s.token), "preferences form without a valid CSRF token");
         return message(
@@ -595,7 +605,11 @@ async fn preferences_post(
         );
     }
     // Every theme ticked means "everything", including themes added later.
-    let stored: Vec<String> = if chosen.len() == all.len() { Vec::new() } else { chosen };
+    let stored: Vec<String> = if chosen.len() == all.len() {
+        Vec::new()
+    } else {
+        chosen
+    };
     let now = state.now();
     let updated = {
         let store = state.store.lock().expect("store lock");
@@ -638,8 +652,9 @@ async fn preview_edition(State(state): State<Shared>) -> Response {
         let store = state.store.lock().expect("store lock");
         digest::next_edition(&store, &state.config, now, &EditionOptions::default()).and_then(
             |next| match next {
-                Some((edition, _)) => Ok(PreparedEdition::new(&state.config, &store, &edition)?
-                    .render(&[], None)),
+                Some((edition, _)) => {
+                    Ok(PreparedEdition::new(&state.config, &store, &edition)?.render(&[], None))
+                }
                 None => Ok(None),
             },
         )
@@ -698,7 +713,8 @@ fn serve_file(
             let fresh = match h.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
                 Some(inm) => files::etag_matches(inm, &f.etag),
                 None => match (
-                    h.get(header::IF_MODIFIED_SINCE).and_then(|v| v.to_str().ok()),
+                    h.get(header::IF_MODIFIED_SINCE)
+                        .and_then(|v| v.to_str().ok()),
                     f.modified,
                 ) {
                     (Some(ims), Some(m)) => files::not_modified_since(ims, m),
@@ -762,10 +778,16 @@ mod tests {
     #[test]
     fn one_click_bodies_are_recognised_in_both_encodings() {
         let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
         assert!(is_one_click(&h, b"List-Unsubscribe=One-Click"));
         assert!(!is_one_click(&h, b"csrf=abc"));
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("multipart/form-data; boundary=x"));
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("multipart/form-data; boundary=x"),
+        );
         let body = b"--x\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--x--\r\n";
         assert!(is_one_click(&h, body));
     }

@@ -480,7 +480,10 @@ mod tests {
         let ev = s.subscriber_events(a.id).unwrap();
         assert_eq!(ev.len(), 4, "{ev:?}");
         assert_eq!(ev[1].source, "mailto");
-        assert_eq!((ev[2].event.as_str(), ev[2].detail.as_str()), ("themes", "x"));
+        assert_eq!(
+            (ev[2].event.as_str(), ev[2].detail.as_str()),
+            ("themes", "x")
+        );
         assert_eq!(ev[3].event, "resubscribed");
         assert_eq!(ev[3].at, "2026-01-02T00:00:00Z");
     }
