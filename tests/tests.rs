@@ -3,5 +3,6 @@
 
 mod util;
 
+mod generator;
 mod ingest;
 mod inspect;
