@@ -896,19 +896,23 @@ fn draft(opts: &Options, i: usize) -> Draft {
     };
     let paras = paragraphs(&mut r, topic, words);
     let quote_at: Vec<usize> = (0..r.range(1, 2)).map(|_| r.below(paras.len())).collect();
-    let mut body = Vec::with_capacity(paras.len());
+    let mut body: Vec<(String, Option<String>)> = Vec::with_capacity(paras.len());
     for (k, p) in paras.into_iter().enumerate() {
+        // Each pull quote once: stock sentences recur across paragraphs.
         let q = if quote_at.contains(&k) {
-            pull_quote(&mut r, &p)
+            pull_quote(&mut r, &p).filter(|q| body.iter().all(|(_, o)| o.as_ref() != Some(q)))
         } else {
             None
         };
         body.push((p, q));
     }
-    let related = (0..r.range(0, 3))
-        .map(|_| plan_title(opts, r.below(opts.count)))
-        .filter(|t| *t != plan.title)
-        .collect();
+    let mut related: Vec<String> = Vec::new();
+    for _ in 0..r.range(0, 3) {
+        let t = plan_title(opts, r.below(opts.count));
+        if t != plan.title && !related.contains(&t) {
+            related.push(t);
+        }
+    }
     let mut standfirst = String::new();
     sentence(&mut r, topic, &mut standfirst);
     standfirst.push(' ');
