@@ -15,6 +15,14 @@
 //! from its own PRNG stream keyed by `(seed, index)`, so the files are
 //! byte-identical across runs and thread schedules.
 //!
+//! Shapes: plain-text exports as `Borderlands Review` writes them (caption
+//! line on three in four, four date styles, pull quotes, "Read more" blocks;
+//! one in twenty with CRLF line ends and one in twenty in Windows-1252),
+//! Markdown with YAML or TOML front matter (a third with explicit ids,
+//! `> ` pull quotes), and HTML pages with JSON-LD, OpenGraph and site chrome.
+//! Bodies are 600–1,500 words, one article in twenty about 5,000, dated over
+//! 2011–2025.
+//!
 //! Theme mix (per article, independently): 5% both themes, 10% Caucasus cinema
 //! only, 5% festivals only (so 15% Caucasus cinema and 10% festivals overall),
 //! 80% neither. About a third of the "neither" articles are hard negatives: a
@@ -1014,12 +1022,19 @@ fn write_article(opts: &Options, i: usize) -> std::io::Result<Label> {
     if let Some(dir) = path.parent() {
         create_dir(dir)?;
     }
-    std::fs::write(&path, content.as_bytes())?;
+    // Legacy exports: some plain-text files come from Windows tools, with
+    // CRLF line ends or in Windows-1252.
+    let bytes = match (p.kind, i % 20) {
+        (Kind::Text, 7) => content.replace('\n', "\r\n").into_bytes(),
+        (Kind::Text, 13) => windows_1252(&content),
+        _ => content.into_bytes(),
+    };
+    std::fs::write(&path, &bytes)?;
     Ok(Label {
         file: rel,
         caucasus_cinema: matches!(p.topic, Topic::Both | Topic::CaucasusCinema),
         festivals: matches!(p.topic, Topic::Both | Topic::Festival),
-        bytes: content.len() as u64,
+        bytes: bytes.len() as u64,
     })
 }
 
@@ -1075,6 +1090,19 @@ fn render_text(d: &Draft, i: usize) -> String {
         s.pop();
     }
     s
+}
+
+/// Encodes generated text (ASCII plus typographic quotes) as Windows-1252.
+fn windows_1252(s: &str) -> Vec<u8> {
+    s.chars()
+        .map(|c| match c {
+            '\u{201c}' => 0x93,
+            '\u{201d}' => 0x94,
+            '\u{2019}' => 0x92,
+            c if c.is_ascii() => c as u8,
+            _ => b'?',
+        })
+        .collect()
 }
 
 fn yaml_str(s: &str) -> String {

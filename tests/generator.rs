@@ -64,6 +64,7 @@ fn generated_archive_mixes_all_formats_and_front_matter_styles() {
     let files = snapshot(dir.path());
     let mut by_ext: BTreeMap<String, usize> = BTreeMap::new();
     let (mut yaml, mut toml, mut doctype, mut site_line) = (0, 0, 0, 0);
+    let (mut crlf, mut legacy) = (0, 0);
     for (path, bytes) in files.iter().filter(|(p, _)| *p != Path::new("labels.csv")) {
         let ext = path.extension().unwrap().to_string_lossy().into_owned();
         *by_ext.entry(ext.clone()).or_default() += 1;
@@ -72,7 +73,14 @@ fn generated_archive_mixes_all_formats_and_front_matter_styles() {
             "md" if bytes.starts_with(b"+++\n") => toml += 1,
             "html" if bytes.starts_with(b"<!DOCTYPE html>") => doctype += 1,
             "txt" if bytes.starts_with(b"Borderlands Review\n\n") => site_line += 1,
+            "txt" if bytes.starts_with(b"Borderlands Review\r\n\r\n") => {
+                site_line += 1;
+                crlf += 1;
+            }
             _ => {}
+        }
+        if ext == "txt" && std::str::from_utf8(bytes).is_err() {
+            legacy += 1;
         }
         // Year/month folders keep directories small.
         assert_eq!(path.components().count(), 3, "{path:?}");
@@ -85,6 +93,7 @@ fn generated_archive_mixes_all_formats_and_front_matter_styles() {
     assert!(yaml > 20 && toml > 20, "yaml {yaml}, toml {toml}");
     assert_eq!(doctype, by_ext["html"]);
     assert_eq!(site_line, by_ext["txt"]);
+    assert!(crlf > 0 && legacy > 0, "crlf {crlf}, windows-1252 {legacy}");
 }
 
 #[test]
