@@ -957,6 +957,44 @@ fn draft(opts: &Options, i: usize) -> Draft {
     }
 }
 
+/// What a parser should read back from article `i` (for tests and recall
+/// checks): its file, title, date, pull quotes and related titles.
+#[allow(dead_code)] // used by the test crate, not by `main`
+pub struct Truth {
+    pub file: String,
+    pub title: String,
+    pub date: String,
+    pub pull_quotes: Vec<String>,
+    pub related: Vec<String>,
+}
+
+#[allow(dead_code)]
+pub fn truth(opts: &Options, i: usize) -> Truth {
+    let d = draft(opts, i);
+    let p = &d.plan;
+    Truth {
+        file: rel_path(p),
+        title: p.title.clone(),
+        date: format!("{}-{:02}-{:02}", p.year, p.month, p.day),
+        pull_quotes: d.body.iter().filter_map(|(_, q)| q.clone()).collect(),
+        // Markdown carries no "Read more" block.
+        related: if p.kind == Kind::Markdown {
+            Vec::new()
+        } else {
+            d.related.clone()
+        },
+    }
+}
+
+fn rel_path(p: &Plan) -> String {
+    let ext = match p.kind {
+        Kind::Text => "txt",
+        Kind::Markdown => "md",
+        Kind::Html => "html",
+    };
+    format!("{}/{:02}/{}.{ext}", p.year, p.month, p.slug)
+}
+
 /// Film stills for film articles; photographs (no cinema words) for the rest.
 fn caption(r: &mut Rng, topic: Topic, year: i32) -> String {
     match topic {
@@ -1007,12 +1045,7 @@ const MONTHS: &[&str] = &[
 fn write_article(opts: &Options, i: usize) -> std::io::Result<Label> {
     let d = draft(opts, i);
     let p = &d.plan;
-    let ext = match p.kind {
-        Kind::Text => "txt",
-        Kind::Markdown => "md",
-        Kind::Html => "html",
-    };
-    let rel = format!("{}/{:02}/{}.{ext}", p.year, p.month, p.slug);
+    let rel = rel_path(p);
     let content = match p.kind {
         Kind::Text => render_text(&d, i),
         Kind::Markdown => render_markdown(&d, i),
