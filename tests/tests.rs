@@ -6,3 +6,7 @@ mod util;
 mod generator;
 mod ingest;
 mod inspect;
+mod parse_markdown;
+mod parse_text;
+mod proptest_parsers;
+mod run;

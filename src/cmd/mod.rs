@@ -1,8 +1,10 @@
 //! One module per subcommand: its clap `Args` and an `execute` that returns the
 //! exit code. Shared plumbing (config loading, the store, "now") lives here.
 
+pub mod completions;
 pub mod ingest;
 pub mod inspect;
+pub mod run;
 
 use std::path::PathBuf;
 
