@@ -142,3 +142,55 @@ fn labels_match_the_vocabulary_of_each_article() {
     }
     assert!(checked > 80);
 }
+
+#[test]
+fn newsdesk_ingests_every_generated_article_and_reads_it_back() {
+    let site = crate::util::Site::new();
+    let opts = options(&site.path().join("archive"), 60, 11);
+    generate(&opts).unwrap();
+
+    let (code, out, err) = crate::util::run(site.cmd().arg("ingest"));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("ingested 60 new, 0 updated, 0 rejected"),
+        "{out}{err}"
+    );
+
+    // The parsers read back exactly what the generator wrote.
+    let truths: Vec<_> = (0..60).map(|i| gen_archive::truth(&opts, i)).collect();
+    let mut cmd = site.cmd();
+    cmd.current_dir(site.path().join("archive"))
+        .arg("inspect")
+        .arg("--json");
+    for t in &truths {
+        cmd.arg(&t.file);
+    }
+    let (code, out, err) = crate::util::run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let parsed = crate::util::json_lines(&out);
+    assert_eq!(parsed.len(), 60);
+    for (t, j) in truths.iter().zip(&parsed) {
+        let strings = |key: &str| -> Vec<String> {
+            j[key]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(j["title"], t.title.as_str(), "{}", t.file);
+        assert_eq!(j["date"], t.date.as_str(), "{}", t.file);
+        assert_eq!(strings("pull_quotes"), t.pull_quotes, "{}", t.file);
+        assert_eq!(strings("related"), t.related, "{}", t.file);
+        assert!(j["standfirst"].is_string(), "{}", t.file);
+        let body = j["body_text"].as_str().unwrap();
+        assert!(body.split_whitespace().count() >= 550, "{}", t.file);
+        for q in &t.pull_quotes {
+            assert!(
+                !body.split("\n\n").any(|p| p == q),
+                "{}: pull quote left in body",
+                t.file
+            );
+        }
+    }
+}

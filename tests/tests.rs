@@ -10,3 +10,4 @@ mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod sample_archive;
