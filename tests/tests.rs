@@ -11,3 +11,4 @@ mod parse_text;
 mod proptest_parsers;
 mod run;
 mod sample_archive;
+mod themes;

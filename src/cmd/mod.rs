@@ -5,6 +5,7 @@ pub mod completions;
 pub mod ingest;
 pub mod inspect;
 pub mod run;
+pub mod themes;
 
 use std::path::PathBuf;
 
