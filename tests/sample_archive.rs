@@ -13,7 +13,9 @@ fn repo() -> PathBuf {
 
 /// What each sample must parse to: file, format, date, whether it has a
 /// caption, number of pull quotes, related titles and body paragraphs
-/// (`None` where the page's markup decides), and the body's first words.
+/// (`None` where the page's markup decides), the body's first words and the
+/// themes. The hard negatives (wine, architecture, Narva, komuz with a passing
+/// festival, a Russian film with no Caucasus link, Platonov) must stay out.
 struct Expect {
     file: &'static str,
     format: &'static str,
@@ -23,6 +25,8 @@ struct Expect {
     related: usize,
     paragraphs: Option<usize>,
     opening: &'static str,
+    /// Theme ids under the sample config's rules (any order).
+    themes: &'static [&'static str],
 }
 
 const SAMPLES: &[Expect] = &[
@@ -35,6 +39,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: Some(7),
         opening: "The harvest in Kakheti begins",
+        themes: &[],
     },
     Expect {
         file: "2016/georgian-women-directors.md",
@@ -45,6 +50,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: Some(7),
         opening: "Ask a Tbilisi cinephile",
+        themes: &["caucasus-cinema"],
     },
     Expect {
         file: "2017/sharq-taronalari-samarkand.txt",
@@ -55,6 +61,7 @@ const SAMPLES: &[Expect] = &[
         related: 2,
         paragraphs: Some(8),
         opening: "At nine in the evening the heat finally lifts",
+        themes: &["festivals"],
     },
     Expect {
         file: "2017/yerevan-soviet-modernism.html",
@@ -65,6 +72,7 @@ const SAMPLES: &[Expect] = &[
         related: 2,
         paragraphs: None,
         opening: "",
+        themes: &[],
     },
     Expect {
         file: "2018/karlovy-vary-georgian-debut.html",
@@ -75,6 +83,7 @@ const SAMPLES: &[Expect] = &[
         related: 2,
         paragraphs: None,
         opening: "",
+        themes: &["caucasus-cinema", "festivals"],
     },
     Expect {
         file: "2019/narva-election-border-town.txt",
@@ -85,6 +94,7 @@ const SAMPLES: &[Expect] = &[
         related: 1,
         paragraphs: Some(8),
         opening: "On the morning after Estonia's parliamentary election",
+        themes: &[],
     },
     Expect {
         file: "2019/odesa-film-festival-steps.md",
@@ -95,6 +105,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: Some(7),
         opening: "At ten o'clock on a Saturday night",
+        themes: &["festivals"],
     },
     Expect {
         file: "2020/parajanov-yerevan-museum.md",
@@ -105,6 +116,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: Some(8),
         opening: "The house stands on the edge of a ravine",
+        themes: &["caucasus-cinema"],
     },
     Expect {
         file: "2021/nalchik-class-ten-years-on.txt",
@@ -115,6 +127,7 @@ const SAMPLES: &[Expect] = &[
         related: 2,
         paragraphs: Some(8),
         opening: "The building on Chernyshevsky Street",
+        themes: &["caucasus-cinema"],
     },
     Expect {
         file: "2022/komuz-bishkek-new-audience.md",
@@ -126,6 +139,7 @@ const SAMPLES: &[Expect] = &[
         // Nine paragraphs and a quoted verse that repeats nothing: body, not a pull quote.
         paragraphs: Some(10),
         opening: "In a basement workshop on the southern edge of Bishkek",
+        themes: &[],
     },
     Expect {
         file: "2023/kola-arctic-film-review.html",
@@ -136,6 +150,7 @@ const SAMPLES: &[Expect] = &[
         related: 2,
         paragraphs: None,
         opening: "",
+        themes: &[],
     },
     Expect {
         file: "2024/dagestan-documentary-makers.txt",
@@ -146,6 +161,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: Some(8),
         opening: "The office of the Tukhum Film Collective",
+        themes: &["caucasus-cinema"],
     },
     Expect {
         file: "2024/golden-apricot-yerevan.md",
@@ -156,6 +172,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: Some(7),
         opening: "On the opening night of the Golden Apricot",
+        themes: &["caucasus-cinema", "festivals"],
     },
     Expect {
         file: "2025/platonov-foundation-pit.html",
@@ -166,6 +183,7 @@ const SAMPLES: &[Expect] = &[
         related: 0,
         paragraphs: None,
         opening: "",
+        themes: &[],
     },
     Expect {
         file: "2026/baku-film-archive.txt",
@@ -176,6 +194,7 @@ const SAMPLES: &[Expect] = &[
         related: 2,
         paragraphs: Some(8),
         opening: "The first thing you notice in the vault is the smell",
+        themes: &["caucasus-cinema"],
     },
 ];
 
@@ -241,6 +260,15 @@ fn every_sample_article_parses_as_written() {
             related.iter().all(|r| r != title),
             "{f}: own title in related"
         );
+
+        let mut themes: Vec<&str> = j["themes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t.as_str().unwrap())
+            .collect();
+        themes.sort();
+        assert_eq!(themes, e.themes, "{f}");
 
         let body = j["body_text"].as_str().unwrap();
         let paras: Vec<&str> = body.split("\n\n").collect();
