@@ -4,6 +4,7 @@
 mod util;
 
 mod generator;
+mod html_extract;
 mod ingest;
 mod inspect;
 mod parse_markdown;
