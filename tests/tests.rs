@@ -4,6 +4,7 @@
 mod util;
 
 mod digest;
+mod generator;
 mod html_extract;
 mod ingest;
 mod inspect;
@@ -11,5 +12,6 @@ mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod sample_archive;
 mod subscribers;
 mod themes;
