@@ -55,6 +55,8 @@ pub enum Command {
     Inspect(cmd::inspect::Args),
     /// Read new and changed archive files into the store.
     Ingest(cmd::ingest::Args),
+    /// Write the RSS, Atom and JSON feeds (all articles and per theme), OPML and index page.
+    Feeds(cmd::feeds::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -70,6 +72,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => cmd::inspect::execute(a, &globals),
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
+        Command::Feeds(a) => cmd::feeds::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
         Command::Completions(a) => cmd::completions::completions(a, &globals),
         Command::Man(a) => cmd::completions::man(a, &globals),

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod cmd;
 pub mod config;
 pub mod error;
+pub mod feeds;
 pub mod ingest;
 pub mod lock;
 pub mod model;

@@ -2,6 +2,7 @@
 //! exit code. Shared plumbing (config loading, the store, "now") lives here.
 
 pub mod completions;
+pub mod feeds;
 pub mod ingest;
 pub mod inspect;
 pub mod run;

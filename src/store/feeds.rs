@@ -1,10 +1,278 @@
-//! Feed bookkeeping (owned by the feeds stage): what was last written, and
-//! the immutable archive pages.
+//! Feed bookkeeping (owned by the feeds stage): which files under the feeds
+//! directory newsdesk wrote (so it only ever removes its own), the immutable
+//! Atom archive pages (RFC 5005) and the read queries the feeds need.
+//!
+//! Feed order is "newest archived first": `archived_at DESC, published DESC,
+//! id DESC` (a missing `published` sorts as the empty string, i.e. oldest).
+//! The partial expression index below serves both the latest feeds (scanned
+//! backwards with a LIMIT, so their cost does not depend on the archive's size)
+//! and the keyset walks that cut archive pages (scanned forwards).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::articles::row_to_article;
+use super::{Store, ts};
+use crate::model::StoredArticle;
 
 pub(super) const MIGRATION: &str = r#"
+-- Every file the feeds stage wrote, relative to the feeds dir.
 CREATE TABLE feed_state (
     path       TEXT PRIMARY KEY,
     hash       TEXT NOT NULL,
     written_at TEXT NOT NULL
 );
+-- Atom archive pages: fixed once written. `feed` is 'all' or 'theme:<id>';
+-- page 1 holds the oldest entries. `last_*` is the sort key of the page's
+-- newest entry, where the next page starts.
+CREATE TABLE feed_archive_pages (
+    feed           TEXT NOT NULL,
+    page           INTEGER NOT NULL,
+    article_ids    TEXT NOT NULL,
+    last_archived  TEXT NOT NULL,
+    last_published TEXT NOT NULL,
+    last_id        TEXT NOT NULL,
+    written_at     TEXT NOT NULL,
+    PRIMARY KEY (feed, page)
+);
+CREATE INDEX feeds_article_order
+    ON articles(archived_at, COALESCE(published, ''), id) WHERE removed_at IS NULL;
 "#;
+
+/// Where an article sits in feed order (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedKey {
+    pub archived_at: String,
+    pub published: String,
+    pub id: String,
+}
+
+/// One immutable Atom archive page as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePage {
+    pub feed: String,
+    pub page: i64,
+    pub article_ids: Vec<String>,
+    pub last: FeedKey,
+}
+
+const COLS: &str = "a.id, a.source_path, a.format, a.archived_at, a.updated_at, a.seq, a.data, \
+                    COALESCE(a.published, '')";
+const THEME_FILTER: &str = "AND (?1 IS NULL OR EXISTS (SELECT 1 FROM article_themes t \
+                            WHERE t.article_id = a.id AND t.theme_id = ?1))";
+
+fn row_with_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedKey, StoredArticle)> {
+    let a = row_to_article(r)?;
+    let key = FeedKey {
+        archived_at: r.get(3)?,
+        published: r.get(7)?,
+        id: a.id.clone(),
+    };
+    Ok((key, a))
+}
+
+impl Store {
+    /// The newest `limit` live articles, all or of one theme, newest first.
+    pub fn feed_latest(&self, theme: Option<&str>, limit: usize) -> Result<Vec<StoredArticle>> {
+        let sql = format!(
+            "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+             ORDER BY a.archived_at DESC, COALESCE(a.published, '') DESC, a.id DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![theme, limit as i64], row_to_article)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Up to `limit` live articles (all or of one theme) that come after
+    /// `after` in feed order, oldest first: the keyset walk that cuts archive pages.
+    pub fn feed_after(
+        &self,
+        theme: Option<&str>,
+        after: Option<&FeedKey>,
+        limit: usize,
+    ) -> Result<Vec<(FeedKey, StoredArticle)>> {
+        let (a, p, i) = match after {
+            Some(k) => (k.archived_at.as_str(), k.published.as_str(), k.id.as_str()),
+            // Sorts before every real key.
+            None => ("", "", ""),
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+               AND (a.archived_at, COALESCE(a.published, ''), a.id) > (?3, ?4, ?5)
+             ORDER BY a.archived_at, COALESCE(a.published, ''), a.id LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![theme, limit as i64, a, p, i], row_with_key)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Articles by id in the order given (live or removed); unknown ids are skipped.
+    pub fn feed_articles_by_ids(&self, ids: &[String]) -> Result<Vec<StoredArticle>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = self.article(id)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The recorded archive pages of one feed, oldest first.
+    pub fn feed_archive_pages(&self, feed: &str) -> Result<Vec<ArchivePage>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT feed, page, article_ids, last_archived, last_published, last_id
+             FROM feed_archive_pages WHERE feed = ?1 ORDER BY page",
+        )?;
+        let rows = stmt.query_map([feed], |r| {
+            let ids: String = r.get(2)?;
+            Ok(ArchivePage {
+                feed: r.get(0)?,
+                page: r.get(1)?,
+                article_ids: serde_json::from_str(&ids).unwrap_or_default(),
+                last: FeedKey {
+                    archived_at: r.get(3)?,
+                    published: r.get(4)?,
+                    id: r.get(5)?,
+                },
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records newly written archive pages in one transaction.
+    pub fn feed_record_archive_pages(
+        &self,
+        pages: &[ArchivePage],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn().unchecked_transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO feed_archive_pages
+                 (feed, page, article_ids, last_archived, last_published, last_id, written_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for p in pages {
+                stmt.execute(params![
+                    p.feed,
+                    p.page,
+                    serde_json::to_string(&p.article_ids)?,
+                    p.last.archived_at,
+                    p.last.published,
+                    p.last.id,
+                    ts(now)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Feeds that have archive pages recorded.
+    pub fn feed_archived_feeds(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT DISTINCT feed FROM feed_archive_pages ORDER BY feed")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Forgets a feed's archive pages (its theme was deleted from the config).
+    pub fn feed_forget_archive(&self, feed: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM feed_archive_pages WHERE feed = ?1", [feed])?;
+        Ok(())
+    }
+
+    /// Every file the feeds stage has written: (path relative to the feeds dir, hash).
+    pub fn feed_files(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT path, hash FROM feed_state ORDER BY path")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records written files and forgets removed ones, in one transaction.
+    pub fn feed_record_files(
+        &self,
+        written: &[(String, String)],
+        removed: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn().unchecked_transaction()?;
+        {
+            let mut up = tx.prepare_cached(
+                "INSERT INTO feed_state (path, hash, written_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(path) DO UPDATE SET hash = excluded.hash,
+                     written_at = CASE WHEN hash = excluded.hash THEN written_at
+                                       ELSE excluded.written_at END",
+            )?;
+            for (path, hash) in written {
+                up.execute(params![path, hash, ts(now)])?;
+            }
+            let mut del = tx.prepare_cached("DELETE FROM feed_state WHERE path = ?1")?;
+            for path in removed {
+                del.execute([path])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A cheap fingerprint of the theme classification: the themes stage's
+    /// revision counter if it keeps one, else a hash of `article_themes`.
+    pub fn feed_themes_fingerprint(&self) -> Result<String> {
+        if let Some(rev) = self.meta_get("themes_rev")? {
+            return Ok(format!("rev:{rev}"));
+        }
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT article_id, theme_id, is_primary FROM article_themes
+             ORDER BY article_id, theme_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut h = sha2::Sha256::default();
+        use sha2::Digest;
+        while let Some(r) = rows.next()? {
+            let a: String = r.get(0)?;
+            let t: String = r.get(1)?;
+            let p: i64 = r.get(2)?;
+            h.update(a.as_bytes());
+            h.update([0]);
+            h.update(t.as_bytes());
+            h.update([0, p as u8]);
+        }
+        Ok(format!("hash:{}", hex::encode(h.finalize())))
+    }
+
+    /// Assigns an article to a theme directly. For tests and benchmarks that
+    /// need a classification without running the themes stage.
+    #[doc(hidden)]
+    pub fn feed_test_assign_theme(
+        &self,
+        article_id: &str,
+        theme_id: &str,
+        score: f64,
+        primary: bool,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO article_themes (article_id, theme_id, score, is_primary)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![article_id, theme_id, score, primary],
+        )?;
+        Ok(())
+    }
+
+    /// The query plan of the latest-feed query, for tests that guard its cost.
+    #[doc(hidden)]
+    pub fn feed_latest_plan(&self, theme: Option<&str>) -> Result<String> {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+             ORDER BY a.archived_at DESC, COALESCE(a.published, '') DESC, a.id DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let rows = stmt.query_map(params![theme, 50], |r| r.get::<_, String>(3))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
+    }
+}

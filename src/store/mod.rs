@@ -13,6 +13,7 @@ mod subscribers;
 mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
+pub use feeds::{ArchivePage, FeedKey};
 
 use std::path::{Path, PathBuf};
 
