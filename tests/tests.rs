@@ -3,6 +3,7 @@
 
 mod util;
 
+mod feeds;
 mod ingest;
 mod inspect;
 mod run;

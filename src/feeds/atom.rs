@@ -100,7 +100,11 @@ pub fn render(doc: &FeedDoc<'_>) -> Result<Vec<u8>> {
         namespaces,
         ..Feed::default()
     };
-    let mut out = feed.write_to(Vec::new())?;
+    let config = atom_syndication::WriteConfig {
+        write_document_declaration: true,
+        indent_size: Some(1),
+    };
+    let mut out = feed.write_with_config(Vec::new(), config)?;
     out.push(b'\n');
     Ok(out)
 }

@@ -68,6 +68,22 @@ pub fn encode_id(id: &str) -> String {
     out
 }
 
+/// [`encode_id`] for URL paths: WHATWG URL parsing treats `%2E` like `.`,
+/// so dot-only segments get their `%` encoded once more and stay literal.
+pub fn encode_url_id(id: &str) -> String {
+    encode_id(id)
+        .split('/')
+        .map(|seg| {
+            if !seg.is_empty() && seg.split("%2E").all(str::is_empty) {
+                seg.replace("%2E", "%252E")
+            } else {
+                seg.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// The entry id: `tag:<authority>:<encoded article id>`. It depends only on
 /// the article's stable id and the site's fixed tagging entity, never on the
 /// article's URL, file name or dates.
@@ -82,6 +98,46 @@ pub fn plain(s: &str) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// [`plain`], with anything that looks like a markup tag removed. Titles and
+/// summaries are plain text by contract; a tag in one is a parsing leftover or
+/// an attack, and readers (and the W3C validator) treat it as HTML.
+pub fn plain_no_tags(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let tagish = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
+        match after.find('>') {
+            Some(j) if tagish => {
+                out.push(' ');
+                rest = &after[j + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    plain(&out)
+}
+
+/// An author's display name: plain text without tags or email addresses
+/// (feeds publish names; an address in one invites spam and fails validators).
+pub fn person_name(s: &str) -> String {
+    plain_no_tags(s)
+        .split(' ')
+        .filter(|w| !w.contains('@'))
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_matches(|c: char| c == ',' || c == ';' || c.is_whitespace())
+        .to_string()
 }
 
 /// Minimal HTML/XML text escaping (also safe in attribute values).
@@ -122,7 +178,7 @@ impl Site {
         }) {
             return u;
         }
-        let rel = self.article_url.replace("{id}", &encode_id(&a.id));
+        let rel = self.article_url.replace("{id}", &encode_url_id(&a.id));
         self.base_url
             .join(&rel)
             .unwrap_or_else(|_| self.base_url.clone())
@@ -132,14 +188,14 @@ impl Site {
     pub fn entry(&self, a: &StoredArticle) -> Entry {
         let art = &a.article;
         let link = self.link(a);
-        let mut title = plain(&art.title);
+        let mut title = plain_no_tags(&art.title);
         if title.is_empty() {
             title = plain(&a.id);
         }
         let standfirst = art
             .standfirst
             .as_deref()
-            .map(plain)
+            .map(plain_no_tags)
             .filter(|s| !s.is_empty());
         let summary = standfirst.clone().or_else(|| excerpt(&art.body_text));
         let image = art
@@ -213,7 +269,7 @@ impl Site {
         let authors: Vec<String> = art
             .authors
             .iter()
-            .map(|s| plain(s))
+            .map(|s| person_name(s))
             .filter(|s| !s.is_empty())
             .collect();
         let authors = if authors.is_empty() {
@@ -249,7 +305,10 @@ impl Site {
 
 /// The first paragraph of the body, cut at a word boundary near 300 characters.
 fn excerpt(body_text: &str) -> Option<String> {
-    let first = body_text.split("\n\n").map(plain).find(|p| !p.is_empty())?;
+    let first = body_text
+        .split("\n\n")
+        .map(plain_no_tags)
+        .find(|p| !p.is_empty())?;
     if first.chars().count() <= 300 {
         return Some(first);
     }
@@ -305,6 +364,7 @@ mod tests {
             "2017/balagov-closeness"
         );
         assert_eq!(encode_id("../x y"), "%2E%2E/x%20y");
+        assert_eq!(encode_url_id("a/../x.y/."), "a/%252E%252E/x.y/%252E");
         assert_eq!(tag_uri("e.org,2026", "a:b#c"), "tag:e.org,2026:a%3Ab%23c");
     }
 
@@ -358,6 +418,17 @@ mod tests {
         assert!(c.contains("<li>R1</li>"), "{c}");
         assert_eq!(e.authors, vec!["Desk".to_string()]);
         assert_eq!(e.id, "tag:news.example.org,2026-01-01:a");
+    }
+
+    #[test]
+    fn tags_are_dropped_from_plain_text_but_comparisons_stay() {
+        assert_eq!(
+            plain_no_tags("a <b>bold</b> < 3 > 2 <script>x()</script>"),
+            "a bold < 3 > 2 x()"
+        );
+        assert_eq!(plain_no_tags("x <"), "x <");
+        assert_eq!(person_name("Eve <eve@example.org>"), "Eve");
+        assert_eq!(person_name("eve@example.org (Eve Smith)"), "(Eve Smith)");
     }
 
     #[test]

@@ -6,6 +6,7 @@ use rss::extension::atom::{AtomExtension, Link};
 use rss::extension::dublincore::DublinCoreExtension;
 use rss::{Category, Channel, Guid, Item};
 
+use super::content::esc;
 use super::doc::FeedDoc;
 
 /// Serialises `doc` as an RSS 2.0 channel.
@@ -16,7 +17,8 @@ pub fn render(doc: &FeedDoc<'_>) -> Result<Vec<u8>> {
         .map(|e| Item {
             title: Some(e.title.clone()),
             link: Some(e.link.clone()),
-            description: e.summary.clone(),
+            // RSS descriptions are HTML; the summary is plain text.
+            description: e.summary.as_deref().map(esc),
             guid: Some(Guid {
                 value: e.id.clone(),
                 permalink: false,
@@ -61,7 +63,7 @@ pub fn render(doc: &FeedDoc<'_>) -> Result<Vec<u8>> {
         items,
         ..Channel::default()
     };
-    let mut out = channel.write_to(Vec::new())?;
+    let mut out = channel.pretty_write_to(Vec::new(), b' ', 1)?;
     out.push(b'\n');
     Ok(out)
 }
