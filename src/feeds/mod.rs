@@ -30,6 +30,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rayon::prelude::*;
 use serde::Serialize;
 use url::Url;
 
@@ -46,6 +47,8 @@ const META_AUTHORITY: &str = "feeds_tag_authority";
 const META_FINGERPRINT: &str = "feeds_fingerprint";
 /// Latest titles shown per feed on the index page.
 const INDEX_TITLES: usize = 10;
+/// Archive pages rendered in parallel per batch (bounds memory on a first run).
+const PAGES_AT_ONCE: usize = 64;
 
 /// What a feeds run did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -288,30 +291,50 @@ pub fn write_all_with(
         let page_size = config.feeds.max_items;
         let mut new_pages = Vec::new();
         loop {
-            let after = pages.last().map(|p: &ArchivePage| p.last.clone());
-            // A page is cut only when more than a page of entries is not yet
-            // archived: what stays behind always fits in the latest feed.
-            let batch = store.feed_after(spec.theme.as_deref(), after.as_ref(), page_size + 1)?;
-            if batch.len() <= page_size {
+            // Cut up to PAGES_AT_ONCE pages from the database (sequential
+            // keyset walk), render them in parallel, write them in order.
+            let mut jobs = Vec::new();
+            let mut after = pages.last().map(|p: &ArchivePage| p.last.clone());
+            let mut n = pages.last().map_or(1, |p| p.page + 1);
+            while jobs.len() < PAGES_AT_ONCE {
+                // A page is cut only when more than a page of entries is not
+                // yet archived: what stays behind always fits in the latest feed.
+                let mut batch =
+                    store.feed_after(spec.theme.as_deref(), after.as_ref(), page_size + 1)?;
+                if batch.len() <= page_size {
+                    break;
+                }
+                batch.truncate(page_size);
+                after = batch.last().map(|(k, _)| k.clone());
+                jobs.push((n, batch));
+                n += 1;
+            }
+            if jobs.is_empty() {
                 break;
             }
-            let chunk = &batch[..page_size];
-            let n = pages.last().map_or(1, |p| p.page + 1);
-            let mut entries: Vec<Entry> = chunk.iter().map(|(_, a)| site.entry(a)).collect();
-            entries.reverse();
-            let bytes = page_doc(spec, &site, n, &entries, &url, &atom_url, &feed_tag)?;
-            let rel = page_rel(spec, n);
-            b.expected.insert(rel.clone());
-            b.put(&rel, bytes)?;
-            let page = ArchivePage {
-                feed: spec.key.clone(),
-                page: n,
-                article_ids: chunk.iter().map(|(_, a)| a.id.clone()).collect(),
-                last: chunk[page_size - 1].0.clone(),
-            };
-            new_pages.push(page.clone());
-            pages.push(page);
-            b.report.new_archive_pages += 1;
+            let rendered: Vec<Result<Vec<u8>>> = jobs
+                .par_iter()
+                .map(|(n, chunk)| {
+                    let mut entries: Vec<Entry> =
+                        chunk.iter().map(|(_, a)| site.entry(a)).collect();
+                    entries.reverse();
+                    page_doc(spec, &site, *n, &entries, &url, &atom_url, &feed_tag)
+                })
+                .collect();
+            for ((n, chunk), bytes) in jobs.into_iter().zip(rendered) {
+                let rel = page_rel(spec, n);
+                b.expected.insert(rel.clone());
+                b.put(&rel, bytes?)?;
+                let page = ArchivePage {
+                    feed: spec.key.clone(),
+                    page: n,
+                    last: chunk[chunk.len() - 1].0.clone(),
+                    article_ids: chunk.into_iter().map(|(_, a)| a.id).collect(),
+                };
+                new_pages.push(page.clone());
+                pages.push(page);
+                b.report.new_archive_pages += 1;
+            }
         }
         store.feed_record_archive_pages(&new_pages, now)?;
 
@@ -395,7 +418,7 @@ fn page_doc(
     site: &Site,
     n: i64,
     entries: &[Entry],
-    url: &dyn Fn(&str) -> String,
+    url: &(dyn Fn(&str) -> String + Sync),
     atom_url: &str,
     feed_tag: &str,
 ) -> Result<Vec<u8>> {
