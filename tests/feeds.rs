@@ -78,7 +78,29 @@ fn config(site: &Site) -> Config {
 }
 
 fn write(site: &Site, store: &Store) -> FeedsReport {
-    feeds::write_all(&config(site), store, t(util::NOW)).unwrap()
+    let r = feeds::write_all(&config(site), store, t(util::NOW)).unwrap();
+    keep_output(site);
+    r
+}
+
+/// With NEWSDESK_FEEDS_OUT set, copies each test's feeds there (one dir per
+/// test) so they can be run through an external validator (docs/feeds.md).
+fn keep_output(site: &Site) {
+    let Some(out) = std::env::var_os("NEWSDESK_FEEDS_OUT") else {
+        return;
+    };
+    let name = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .replace("::", "-");
+    let src = site.path().join("feeds");
+    let dst = Path::new(&out).join(name);
+    let _ = std::fs::remove_dir_all(&dst);
+    for rel in tree(&src) {
+        let to = dst.join(&rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(&rel), to).unwrap();
+    }
 }
 
 fn read(site: &Site, rel: &str) -> String {
@@ -222,7 +244,7 @@ fn every_feed_is_written_and_parses_with_its_articles() {
     }
     // Atom: updated is when the content last changed; the feed's is the newest entry's.
     let atom = parse(&site, "atom.xml");
-    assert_eq!(atom.updated.unwrap(), t("2026-11-03T10:00:00Z"));
+    assert_eq!(atom.updated.unwrap(), t("2026-11-03T10:00:00.000003Z"));
     assert_eq!(atom.language.as_deref(), Some("en"));
     let self_link = atom.links.iter().find(|l| l.rel.as_deref() == Some("self"));
     assert_eq!(
@@ -339,8 +361,12 @@ fn a_changed_article_rewrites_only_the_feeds_it_is_in() {
         atom.entries[0].title.as_ref().unwrap().content,
         "Unthemed, revised"
     );
-    assert_eq!(atom.entries[0].updated.unwrap(), t("2026-11-05T10:00:00Z"));
-    assert_eq!(atom.updated.unwrap(), t("2026-11-05T10:00:00Z"));
+    // updated = when the content changed (+ seq 3 as microseconds, see docs).
+    assert_eq!(
+        atom.entries[0].updated.unwrap(),
+        t("2026-11-05T10:00:00.000003Z")
+    );
+    assert_eq!(atom.updated.unwrap(), t("2026-11-05T10:00:00.000003Z"));
     // all: 3 feeds + index (titles changed); themes untouched.
     assert_eq!(r.written, 4, "{r:?}");
 }
@@ -471,7 +497,7 @@ fn hostile_article_gives_a_valid_safe_feed() {
         );
         assert_eq!(
             e.id,
-            "tag:news.example.org,2026-01-01:evil%20%5D%5D%3E%20%3Cx%3E/%2E%2E/%2E%2E"
+            "tag:news.example.org,2026-01-01:evil%20%5D%5D%3E%20%3Cx%3E/../.."
         );
     }
 }

@@ -41,41 +41,34 @@ pub struct Entry {
     pub tags: Vec<String>,
     /// The article's own date (midnight UTC), else when it was archived.
     pub published: DateTime<Utc>,
-    /// When its content last changed (never before `published`).
+    /// When its content last changed (never before `published`), plus the
+    /// article's `seq` in microseconds so no two entries share it.
     pub updated: DateTime<Utc>,
 }
 
-/// Percent-encodes everything but RFC 3986 unreserved characters and `/`;
-/// a segment made only of dots is encoded too, so an id can never climb out
-/// of the path it is put in.
+/// Percent-encodes everything but RFC 3986 unreserved characters and `/`
+/// (the canonical form: unreserved characters are never encoded).
 pub fn encode_id(id: &str) -> String {
     let mut out = String::with_capacity(id.len());
-    for (i, seg) in id.split('/').enumerate() {
-        if i > 0 {
-            out.push('/');
-        }
-        let dots_only = !seg.is_empty() && seg.bytes().all(|b| b == b'.');
-        for b in seg.bytes() {
-            if (b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.'))
-                && !(dots_only && b == b'.')
-            {
-                out.push(b as char);
-            } else {
-                out.push_str(&format!("%{b:02X}"));
-            }
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~' | b'.' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
     out
 }
 
-/// [`encode_id`] for URL paths: WHATWG URL parsing treats `%2E` like `.`,
-/// so dot-only segments get their `%` encoded once more and stay literal.
+/// [`encode_id`] for URL paths, where a segment made only of dots would
+/// climb out of the path: its dots become `%252E` (WHATWG URL parsing treats
+/// `%2E` itself like `.`), so an id never leaves the path it is put in.
 pub fn encode_url_id(id: &str) -> String {
     encode_id(id)
         .split('/')
         .map(|seg| {
-            if !seg.is_empty() && seg.split("%2E").all(str::is_empty) {
-                seg.replace("%2E", "%252E")
+            if !seg.is_empty() && seg.bytes().all(|b| b == b'.') {
+                "%252E".repeat(seg.len())
             } else {
                 seg.to_string()
             }
@@ -125,7 +118,23 @@ pub fn plain_no_tags(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    plain(&out)
+    // What is left must not look like markup or a character reference
+    // either ("a <b" or "&#38;" as literal text), which RSS readers would
+    // take for HTML.
+    let out = out.replace("&#", "& #");
+    let mut clean = String::with_capacity(out.len());
+    let mut chars = out.chars().peekable();
+    while let Some(c) = chars.next() {
+        clean.push(c);
+        if c == '<'
+            && chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || *n == '/')
+        {
+            clean.push(' ');
+        }
+    }
+    plain(&clean)
 }
 
 /// An author's display name: plain text without tags or email addresses
@@ -278,7 +287,12 @@ impl Site {
             authors
         };
         let mut tags: Vec<String> = Vec::new();
-        for t in art.tags.iter().map(|t| plain(t)).filter(|t| !t.is_empty()) {
+        for t in art
+            .tags
+            .iter()
+            .map(|t| plain_no_tags(t))
+            .filter(|t| !t.is_empty())
+        {
             if !tags.contains(&t) {
                 tags.push(t);
             }
@@ -287,7 +301,12 @@ impl Site {
             .date
             .map(|d| d.and_time(NaiveTime::MIN).and_utc())
             .unwrap_or(a.archived_at);
-        let updated = a.updated_at.max(published);
+        // One ingest run stores many articles with the same `updated_at`, but
+        // Atom readers (and validators) expect distinct `updated` values per
+        // feed; the article's insertion sequence, as microseconds, makes them
+        // distinct without moving any date by as much as a second.
+        let updated = a.updated_at.max(published)
+            + chrono::Duration::microseconds(a.seq.rem_euclid(1_000_000));
         Entry {
             id: tag_uri(&self.authority, &a.id),
             title,
@@ -363,7 +382,7 @@ mod tests {
             encode_id("2017/balagov-closeness"),
             "2017/balagov-closeness"
         );
-        assert_eq!(encode_id("../x y"), "%2E%2E/x%20y");
+        assert_eq!(encode_id("../x y"), "../x%20y");
         assert_eq!(encode_url_id("a/../x.y/."), "a/%252E%252E/x.y/%252E");
         assert_eq!(tag_uri("e.org,2026", "a:b#c"), "tag:e.org,2026:a%3Ab%23c");
     }
@@ -427,6 +446,7 @@ mod tests {
             "a bold < 3 > 2 x()"
         );
         assert_eq!(plain_no_tags("x <"), "x <");
+        assert_eq!(plain_no_tags("x <y &#38;"), "x < y & #38;");
         assert_eq!(person_name("Eve <eve@example.org>"), "Eve");
         assert_eq!(person_name("eve@example.org (Eve Smith)"), "(Eve Smith)");
     }

@@ -41,7 +41,7 @@ struct Feed<'a> {
 }
 
 fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// Serialises `doc` as a JSON Feed 1.1 document (pretty, stable field order).
