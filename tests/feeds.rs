@@ -657,3 +657,13 @@ fn small_feeds_match_their_snapshots() {
     insta::assert_snapshot!("feeds_json", read(&site, "feed.json"));
     insta::assert_snapshot!("feeds_opml", read(&site, "feeds.opml"));
 }
+
+#[test]
+fn unwritable_feeds_dir_exits_73() {
+    let site = Site::new();
+    site.append_config("[feeds]\ndir = \"blocker/feeds\"\n");
+    std::fs::write(site.path().join("blocker"), "a file, not a directory").unwrap();
+    let (code, _, err) = util::run(site.cmd().arg("feeds"));
+    assert_eq!(code, 73, "{err}");
+    assert!(err.contains("blocker"), "{err}");
+}
