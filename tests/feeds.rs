@@ -667,3 +667,36 @@ fn unwritable_feeds_dir_exits_73() {
     assert_eq!(code, 73, "{err}");
     assert!(err.contains("blocker"), "{err}");
 }
+
+#[test]
+fn one_ingest_run_is_ordered_by_date_then_id_and_paged_without_gaps() {
+    let site = Site::new();
+    site.append_config(&THEMES.replace("[feeds]\n", "[feeds]\nmax_items = 2\n"));
+    let mut store = site.store();
+    // One run archives everything at the same instant.
+    let mut undated = article("u", "Undated", "");
+    undated.date = None;
+    ingest(
+        &mut store,
+        "2026-11-01T10:00:00Z",
+        &[
+            ("b.md", article("b", "B 2020", "2020-01-01")),
+            ("a.md", article("a", "A 2020", "2020-01-01")),
+            ("c.md", article("c", "C 2019", "2019-05-05")),
+            ("d.md", article("d", "D 2024", "2024-02-02")),
+            ("u.md", undated),
+        ],
+    );
+    write(&site, &store);
+    let titles = |rel: &str| -> Vec<String> {
+        parse(&site, rel)
+            .entries
+            .iter()
+            .map(|e| e.title.as_ref().unwrap().content.clone())
+            .collect()
+    };
+    assert_eq!(titles("atom.xml"), ["D 2024", "B 2020"]);
+    assert_eq!(titles("archive/atom-2.xml"), ["B 2020", "A 2020"]);
+    assert_eq!(titles("archive/atom-1.xml"), ["C 2019", "Undated"]);
+    assert_eq!(titles("rss.xml"), ["D 2024", "B 2020"]);
+}

@@ -3,10 +3,15 @@
 //! Atom archive pages (RFC 5005) and the read queries the feeds need.
 //!
 //! Feed order is "newest archived first": `archived_at DESC, published DESC,
-//! id DESC` (a missing `published` sorts as the empty string, i.e. oldest).
-//! The partial expression index below serves both the latest feeds (scanned
-//! backwards with a LIMIT, so their cost does not depend on the archive's size)
-//! and the keyset walks that cut archive pages (scanned forwards).
+//! id DESC` (a missing `published` sorts as oldest). It is expressed as one
+//! string, the *feed key* `archived_at || published-or-0000-00-00 || id`
+//! (both dates are fixed-width, so comparing keys compares the triple), with
+//! a partial index on it. One column matters: SQLite turns `key > ?` into an
+//! index range, but not a row-value comparison over an expression index, and
+//! one ingest run gives thousands of articles the same `archived_at`. The index
+//! serves the latest feeds (scanned backwards with a LIMIT, so their cost does
+//! not depend on the archive's size) and the keyset walks that cut archive
+//! pages (scanned forwards from the last page's key).
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
@@ -24,29 +29,24 @@ CREATE TABLE feed_state (
     written_at TEXT NOT NULL
 );
 -- Atom archive pages: fixed once written. `feed` is 'all' or 'theme:<id>';
--- page 1 holds the oldest entries. `last_*` is the sort key of the page's
+-- page 1 holds the oldest entries. `last_key` is the feed key of the page's
 -- newest entry, where the next page starts.
 CREATE TABLE feed_archive_pages (
-    feed           TEXT NOT NULL,
-    page           INTEGER NOT NULL,
-    article_ids    TEXT NOT NULL,
-    last_archived  TEXT NOT NULL,
-    last_published TEXT NOT NULL,
-    last_id        TEXT NOT NULL,
-    written_at     TEXT NOT NULL,
+    feed        TEXT NOT NULL,
+    page        INTEGER NOT NULL,
+    article_ids TEXT NOT NULL,
+    last_key    TEXT NOT NULL,
+    written_at  TEXT NOT NULL,
     PRIMARY KEY (feed, page)
 );
 CREATE INDEX feeds_article_order
-    ON articles(archived_at, COALESCE(published, ''), id) WHERE removed_at IS NULL;
+    ON articles(archived_at || COALESCE(published, '0000-00-00') || id)
+    WHERE removed_at IS NULL;
 "#;
 
 /// Where an article sits in feed order (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct FeedKey {
-    pub archived_at: String,
-    pub published: String,
-    pub id: String,
-}
+pub struct FeedKey(pub String);
 
 /// One immutable Atom archive page as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,19 +57,15 @@ pub struct ArchivePage {
     pub last: FeedKey,
 }
 
+/// The feed key expression; must match the index exactly.
+const KEY: &str = "(a.archived_at || COALESCE(a.published, '0000-00-00') || a.id)";
 const COLS: &str = "a.id, a.source_path, a.format, a.archived_at, a.updated_at, a.seq, a.data, \
-                    COALESCE(a.published, '')";
+                    (a.archived_at || COALESCE(a.published, '0000-00-00') || a.id)";
 const THEME_FILTER: &str = "AND (?1 IS NULL OR EXISTS (SELECT 1 FROM article_themes t \
                             WHERE t.article_id = a.id AND t.theme_id = ?1))";
 
 fn row_with_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedKey, StoredArticle)> {
-    let a = row_to_article(r)?;
-    let key = FeedKey {
-        archived_at: r.get(3)?,
-        published: r.get(7)?,
-        id: a.id.clone(),
-    };
-    Ok((key, a))
+    Ok((FeedKey(r.get(7)?), row_to_article(r)?))
 }
 
 impl Store {
@@ -77,7 +73,7 @@ impl Store {
     pub fn feed_latest(&self, theme: Option<&str>, limit: usize) -> Result<Vec<StoredArticle>> {
         let sql = format!(
             "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
-             ORDER BY a.archived_at DESC, COALESCE(a.published, '') DESC, a.id DESC LIMIT ?2"
+             ORDER BY {KEY} DESC LIMIT ?2"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![theme, limit as i64], row_to_article)?;
@@ -92,18 +88,15 @@ impl Store {
         after: Option<&FeedKey>,
         limit: usize,
     ) -> Result<Vec<(FeedKey, StoredArticle)>> {
-        let (a, p, i) = match after {
-            Some(k) => (k.archived_at.as_str(), k.published.as_str(), k.id.as_str()),
-            // Sorts before every real key.
-            None => ("", "", ""),
-        };
+        // The empty string sorts before every real key.
+        let after = after.map_or("", |k| k.0.as_str());
         let sql = format!(
             "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
-               AND (a.archived_at, COALESCE(a.published, ''), a.id) > (?3, ?4, ?5)
-             ORDER BY a.archived_at, COALESCE(a.published, ''), a.id LIMIT ?2"
+               AND {KEY} > ?3
+             ORDER BY {KEY} LIMIT ?2"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![theme, limit as i64, a, p, i], row_with_key)?;
+        let rows = stmt.query_map(params![theme, limit as i64, after], row_with_key)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -121,7 +114,7 @@ impl Store {
     /// The recorded archive pages of one feed, oldest first.
     pub fn feed_archive_pages(&self, feed: &str) -> Result<Vec<ArchivePage>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT feed, page, article_ids, last_archived, last_published, last_id
+            "SELECT feed, page, article_ids, last_key
              FROM feed_archive_pages WHERE feed = ?1 ORDER BY page",
         )?;
         let rows = stmt.query_map([feed], |r| {
@@ -130,11 +123,7 @@ impl Store {
                 feed: r.get(0)?,
                 page: r.get(1)?,
                 article_ids: serde_json::from_str(&ids).unwrap_or_default(),
-                last: FeedKey {
-                    archived_at: r.get(3)?,
-                    published: r.get(4)?,
-                    id: r.get(5)?,
-                },
+                last: FeedKey(r.get(3)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -150,17 +139,15 @@ impl Store {
         {
             let mut stmt = tx.prepare_cached(
                 "INSERT OR REPLACE INTO feed_archive_pages
-                 (feed, page, article_ids, last_archived, last_published, last_id, written_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 (feed, page, article_ids, last_key, written_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?;
             for p in pages {
                 stmt.execute(params![
                     p.feed,
                     p.page,
                     serde_json::to_string(&p.article_ids)?,
-                    p.last.archived_at,
-                    p.last.published,
-                    p.last.id,
+                    p.last.0,
                     ts(now)
                 ])?;
             }
@@ -275,16 +262,28 @@ impl Store {
         Ok(())
     }
 
-    /// The query plan of the latest-feed query, for tests that guard its cost.
+    /// The query plans of the latest-feed and archive-walk queries, for tests
+    /// that guard their cost.
     #[doc(hidden)]
     pub fn feed_latest_plan(&self, theme: Option<&str>) -> Result<String> {
         let sql = format!(
             "EXPLAIN QUERY PLAN SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
-             ORDER BY a.archived_at DESC, COALESCE(a.published, '') DESC, a.id DESC LIMIT ?2"
+             ORDER BY {KEY} DESC LIMIT ?2"
         );
         let mut stmt = self.conn().prepare(&sql)?;
-        let rows = stmt.query_map(params![theme, 50], |r| r.get::<_, String>(3))?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?.join("\n"))
+        let mut plan = stmt
+            .query_map(params![theme, 50], |r| r.get::<_, String>(3))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+               AND {KEY} > ?3 ORDER BY {KEY} LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        plan.extend(
+            stmt.query_map(params![theme, 50, "k"], |r| r.get::<_, String>(3))?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+        Ok(plan.join("\n"))
     }
 }
 
@@ -297,7 +296,14 @@ mod tests {
         let s = Store::open_in_memory().unwrap();
         for theme in [None, Some("festivals")] {
             let plan = s.feed_latest_plan(theme).unwrap();
-            assert!(plan.contains("feeds_article_order"), "{plan}");
+            assert!(
+                plan.contains("SCAN a USING INDEX feeds_article_order"),
+                "{plan}"
+            );
+            assert!(
+                plan.contains("SEARCH a USING INDEX feeds_article_order (<expr>>?)"),
+                "{plan}"
+            );
             assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         }
     }
