@@ -3,9 +3,10 @@
 //! HTML content (figure, standfirst, body, pull quotes, related titles).
 //!
 //! Everything here treats the article as hostile even though parsers already
-//! clean it: the body is sanitized again (it is cheap next to the I/O, and a
-//! store written by an older or buggy parser must not reach readers), URLs
-//! must be absolute http(s), and XML-invalid characters are dropped.
+//! clean it: a body that is not exactly in sanitizer-output form (checked by
+//! an allow-list, [`super::clean`]) is sanitized again, so a store written by
+//! an older or buggy parser cannot reach readers; URLs must be absolute
+//! http(s), and XML-invalid characters are dropped.
 
 use chrono::{DateTime, NaiveTime, Utc};
 use url::Url;
@@ -247,8 +248,14 @@ impl Site {
         if let Some(s) = &standfirst {
             html.push_str(&format!("<p><strong>{}</strong></p>\n", esc(s)));
         }
-        // Relative links resolve against the article's own page.
-        html.push_str(sanitize_html(&art.body_html, Some(&link)).trim());
+        // Parsers store sanitized bodies; sanitize again only what does not
+        // look exactly like sanitizer output (relative links then resolve
+        // against the article's own page).
+        if crate::feeds::clean::already_clean(&art.body_html) {
+            html.push_str(strip_xml_invalid(&art.body_html).trim());
+        } else {
+            html.push_str(sanitize_html(&art.body_html, Some(&link)).trim());
+        }
         html.push('\n');
         for q in art
             .pull_quotes

@@ -17,6 +17,7 @@
 //! classification, config) are unchanged is skipped outright.
 
 pub mod atom;
+pub mod clean;
 pub mod content;
 pub mod doc;
 pub mod index;
@@ -236,6 +237,7 @@ pub fn write_all_with(
         report.feeds = 1 + config.themes.len();
         return Ok(report);
     }
+    store.feed_tune_for_bulk_reads()?;
     std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::Output {
         path: dir.clone(),
         message: e.to_string(),

@@ -69,6 +69,15 @@ fn row_with_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedKey, StoredArtic
 }
 
 impl Store {
+    /// Lets this connection keep more of the database in memory while a
+    /// feeds run walks the whole archive (first run, archive pages): reading
+    /// article rows is the main cost there. Memory is only used if needed.
+    pub fn feed_tune_for_bulk_reads(&self) -> Result<()> {
+        self.conn().pragma_update(None, "cache_size", -65_536)?;
+        self.conn().pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        Ok(())
+    }
+
     /// The newest `limit` live articles, all or of one theme, newest first.
     pub fn feed_latest(&self, theme: Option<&str>, limit: usize) -> Result<Vec<StoredArticle>> {
         let sql = format!(
