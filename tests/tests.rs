@@ -6,4 +6,7 @@ mod util;
 mod feeds;
 mod ingest;
 mod inspect;
+mod parse_markdown;
+mod parse_text;
+mod proptest_parsers;
 mod run;

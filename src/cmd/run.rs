@@ -159,7 +159,10 @@ fn ingest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
         r.config,
         &mut r.store,
         r.g.now,
-        &IngestOptions { force: r.force },
+        &IngestOptions {
+            force: r.force,
+            ..Default::default()
+        },
     )?;
     for (file, msg) in &report.outcome.rejected {
         report_file_error(file, msg);
