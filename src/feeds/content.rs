@@ -216,11 +216,17 @@ impl Site {
 
         let mut html = String::with_capacity(art.body_html.len() + 512);
         let caption = art.caption.as_deref().map(plain).filter(|s| !s.is_empty());
+        // Exports often repeat the credit inside the caption ("… Image: X").
         let credit = art
             .image_credit
             .as_deref()
             .map(plain)
-            .filter(|s| !s.is_empty());
+            .filter(|s| !s.is_empty())
+            .filter(|c| {
+                !caption
+                    .as_deref()
+                    .is_some_and(|cap| cap.contains(c.as_str()))
+            });
         if image.is_some() || caption.is_some() {
             html.push_str("<figure>");
             if let Some(src) = &image {

@@ -217,11 +217,16 @@ impl Store {
         Ok(())
     }
 
-    /// A cheap fingerprint of the theme classification: the themes stage's
-    /// revision counter if it keeps one, else a hash of `article_themes`.
+    /// A cheap fingerprint of the theme classification: the themes stage
+    /// rewrites `article_themes` in one transaction together with the
+    /// `articles_rev` it classified and its rules hash, so that pair names the
+    /// classification; without them, a hash of `article_themes`.
     pub fn feed_themes_fingerprint(&self) -> Result<String> {
-        if let Some(rev) = self.meta_get("themes_rev")? {
-            return Ok(format!("rev:{rev}"));
+        if let (Some(rev), Some(hash)) = (
+            self.meta_get("themes_articles_rev")?,
+            self.meta_get("themes_rules_hash")?,
+        ) {
+            return Ok(format!("rev:{rev}:{hash}"));
         }
         let mut stmt = self.conn().prepare_cached(
             "SELECT article_id, theme_id, is_primary FROM article_themes
@@ -243,7 +248,8 @@ impl Store {
     }
 
     /// Assigns an article to a theme directly. For tests and benchmarks that
-    /// need a classification without running the themes stage.
+    /// need a classification without running the themes stage; it forgets the
+    /// themes stage's revision keys, so the feeds see the change.
     #[doc(hidden)]
     pub fn feed_test_assign_theme(
         &self,
@@ -256,6 +262,10 @@ impl Store {
             "INSERT OR REPLACE INTO article_themes (article_id, theme_id, score, is_primary)
              VALUES (?1, ?2, ?3, ?4)",
             params![article_id, theme_id, score, primary],
+        )?;
+        self.conn().execute(
+            "DELETE FROM meta WHERE key IN ('themes_articles_rev', 'themes_rules_hash')",
+            [],
         )?;
         Ok(())
     }
