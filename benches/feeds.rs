@@ -51,6 +51,9 @@ fn make_site(dir: &Path, n: usize) -> Config {
     std::fs::write(dir.join("newsdesk.toml"), CONFIG).unwrap();
     let config = Config::load(&dir.join("newsdesk.toml")).unwrap();
     let mut store = Store::open(&config.store_path()).unwrap();
+    // The ingest looks articles up by source file; main's schema has no index
+    // for that yet, which makes storing 100,000 files quadratic.
+    store.feed_test_index_source_key().unwrap();
     let start: DateTime<Utc> = "2020-01-01T00:00:00Z".parse().unwrap();
     for chunk in (0..n).collect::<Vec<_>>().chunks(1000) {
         let versions = chunk
@@ -139,18 +142,19 @@ fn bench(c: &mut Criterion) {
     // Later runs: archive pages exist; everything else is rebuilt (forced,
     // as after an article changed) and compared byte for byte.
     newsdesk::feeds::write_all(&config, &store, now()).unwrap();
-    for size in [1_000usize, 10_000, n] {
-        let (dir, cfg, st);
-        let (cfg, st) = if size == n {
-            (&config, &store)
-        } else {
-            dir = tempfile::tempdir().unwrap();
-            cfg = make_site(dir.path(), size);
-            st = Store::open(&cfg.store_path()).unwrap();
-            newsdesk::feeds::write_all(&cfg, &st, now()).unwrap();
-            std::mem::forget(dir);
-            (&cfg, &st)
-        };
+    let mut small = Vec::new();
+    for size in [1_000usize, 10_000] {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = make_site(dir.path(), size);
+        let st = Store::open(&cfg.store_path()).unwrap();
+        newsdesk::feeds::write_all(&cfg, &st, now()).unwrap();
+        small.push((size, dir, cfg, st));
+    }
+    let sizes = small
+        .iter()
+        .map(|(size, _, cfg, st)| (*size, cfg, st))
+        .chain([(n, &config, &store)]);
+    for (size, cfg, st) in sizes {
         g.bench_function(format!("rebuild_latest_{size}"), |b| {
             b.iter(|| black_box(newsdesk::feeds::write_all_with(cfg, st, now(), true).unwrap()))
         });
