@@ -25,10 +25,12 @@ tag_authority = "news.example.org,2026-01-01"
 [[themes]]
 id = "caucasus-cinema"
 name = "Caucasus cinema"
+tags = ["caucasus-cinema"]
 
 [[themes]]
 id = "festivals"
 name = "Festivals"
+tags = ["festivals"]
 "#;
 
 fn body(i: usize) -> (String, String) {

@@ -26,11 +26,13 @@ tag_authority = "news.example.org,2026-01-01"
 [[themes]]
 id = "caucasus-cinema"
 name = "Caucasus cinema"
+tags = ["caucasus-cinema"]
 description = "Film from the Caucasus"
 
 [[themes]]
 id = "festivals"
 name = "Festivals"
+tags = ["festivals"]
 "#;
 
 fn main() -> anyhow::Result<()> {

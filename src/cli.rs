@@ -59,6 +59,8 @@ pub enum Command {
     Feeds(cmd::feeds::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
+    /// Classify stored articles into themes and list them; --explain shows why.
+    Themes(cmd::themes::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page (roff) on stdout.
@@ -74,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
         Command::Feeds(a) => cmd::feeds::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
+        Command::Themes(a) => cmd::themes::execute(a, &globals),
         Command::Completions(a) => cmd::completions::completions(a, &globals),
         Command::Man(a) => cmd::completions::man(a, &globals),
     };

@@ -16,4 +16,5 @@ pub mod model;
 pub mod parse;
 pub mod schedule;
 pub mod store;
+pub mod themes;
 pub mod util;

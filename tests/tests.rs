@@ -4,9 +4,11 @@
 mod util;
 
 mod feeds;
+mod html_extract;
 mod ingest;
 mod inspect;
 mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod themes;
