@@ -283,7 +283,8 @@ pub fn write_all_with(
             b.expected.insert(rel.clone());
             if !dir.join(&rel).is_file() {
                 // Lost from disk: rebuild it with the entries it was cut with.
-                let arts = store.feed_articles_by_ids(&p.article_ids)?;
+                let ids = store.feed_archive_page_ids(&spec.key, p.page)?;
+                let arts = store.feed_articles_by_ids(&ids)?;
                 let mut entries: Vec<Entry> = arts.iter().map(|a| site.entry(a)).collect();
                 entries.reverse();
                 let bytes = page_doc(spec, &site, p.page, &entries, &url, &atom_url, &feed_tag)?;

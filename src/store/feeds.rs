@@ -122,22 +122,33 @@ impl Store {
         Ok(out)
     }
 
-    /// The recorded archive pages of one feed, oldest first.
+    /// The recorded archive pages of one feed, oldest first, without their
+    /// article ids (see [`Store::feed_archive_page_ids`]): a run only needs
+    /// those for a page lost from disk.
     pub fn feed_archive_pages(&self, feed: &str) -> Result<Vec<ArchivePage>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT feed, page, article_ids, last_key
+            "SELECT feed, page, last_key
              FROM feed_archive_pages WHERE feed = ?1 ORDER BY page",
         )?;
         let rows = stmt.query_map([feed], |r| {
-            let ids: String = r.get(2)?;
             Ok(ArchivePage {
                 feed: r.get(0)?,
                 page: r.get(1)?,
-                article_ids: serde_json::from_str(&ids).unwrap_or_default(),
-                last: FeedKey(r.get(3)?),
+                article_ids: Vec::new(),
+                last: FeedKey(r.get(2)?),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The article ids one archive page was cut with, oldest first.
+    pub fn feed_archive_page_ids(&self, feed: &str, page: i64) -> Result<Vec<String>> {
+        let ids: String = self.conn().query_row(
+            "SELECT article_ids FROM feed_archive_pages WHERE feed = ?1 AND page = ?2",
+            params![feed, page],
+            |r| r.get(0),
+        )?;
+        Ok(serde_json::from_str(&ids)?)
     }
 
     /// Records newly written archive pages in one transaction.
