@@ -57,6 +57,10 @@ pub enum Command {
     Ingest(cmd::ingest::Args),
     /// Write the RSS, Atom and JSON feeds (all articles and per theme), OPML and index page.
     Feeds(cmd::feeds::Args),
+    /// Create the next digest edition (or --preview one) and refresh web copies.
+    Digest(cmd::digest::Args),
+    /// Add, remove, list and import digest subscribers.
+    Subscribers(cmd::subscribers::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
     /// Classify stored articles into themes and list them; --explain shows why.
@@ -75,6 +79,8 @@ pub fn main() -> ExitCode {
         Command::Inspect(a) => cmd::inspect::execute(a, &globals),
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
         Command::Feeds(a) => cmd::feeds::execute(a, &globals),
+        Command::Digest(a) => cmd::digest::execute(a, &globals),
+        Command::Subscribers(a) => cmd::subscribers::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
         Command::Themes(a) => cmd::themes::execute(a, &globals),
         Command::Completions(a) => cmd::completions::completions(a, &globals),

@@ -3,6 +3,7 @@
 
 mod util;
 
+mod digest;
 mod feeds;
 mod html_extract;
 mod ingest;
@@ -11,4 +12,5 @@ mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod subscribers;
 mod themes;
