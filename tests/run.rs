@@ -41,11 +41,21 @@ fn run_waits_for_the_lock_with_wait() {
 #[test]
 fn noop_run_is_silent_with_quiet() {
     let site = Site::new();
+    site.write(
+        "a.md",
+        "---\ntitle: A first article\ndate: 2026-01-02\n---\nSome body text.\n",
+    );
+    let (code, out, err) = run(site.cmd().arg("run"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ingested 1 new"), "{out}");
+    // Nothing changed since: -q prints nothing at all, and without -q every
+    // step still says what it found.
     let (code, out, err) = run(site.cmd().args(["run", "-q"]));
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
     let (code, out, _) = run(site.cmd().arg("run"));
     assert_eq!(code, 0);
     assert!(out.contains("ingested 0 new"), "{out}");
+    assert!(out.lines().count() >= 4, "one line per step: {out}");
 }
 
 #[test]

@@ -137,6 +137,7 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
 
     r.step("ingest", ingest_step);
     r.step("themes", themes_step);
+    r.step("feeds", feeds_step);
     r.step("digest", digest_step);
 
     if args.json {
@@ -316,3 +317,13 @@ fn digest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
 const META_DIGEST_SLOT: &str = "digest_last_slot";
 /// Meta key: what the web copies and preview were last built from.
 const META_DIGEST_INPUTS: &str = "digest_inputs";
+
+fn feeds_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    let report = crate::feeds::write_all_with(r.config, &r.store, r.g.now, r.force)?;
+    Ok(StepOutcome {
+        changed: report.changed(),
+        summary: report.summary(),
+        counts: serde_json::to_value(&report)?,
+        exit: Exit::Ok,
+    })
+}
