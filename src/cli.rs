@@ -61,6 +61,8 @@ pub enum Command {
     Digest(cmd::digest::Args),
     /// Add, remove, list and import digest subscribers.
     Subscribers(cmd::subscribers::Args),
+    /// Create a new site: a commented newsdesk.toml and an example article.
+    Init(cmd::init::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
     /// Classify stored articles into themes and list them; --explain shows why.
@@ -81,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Feeds(a) => cmd::feeds::execute(a, &globals),
         Command::Digest(a) => cmd::digest::execute(a, &globals),
         Command::Subscribers(a) => cmd::subscribers::execute(a, &globals),
+        Command::Init(a) => cmd::init::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
         Command::Themes(a) => cmd::themes::execute(a, &globals),
         Command::Completions(a) => cmd::completions::completions(a, &globals),

@@ -134,12 +134,18 @@ fn article(site: &Site, n: u32) {
 #[test]
 fn daily_digest_is_due_at_local_time_across_the_dst_change() {
     let site = Site::new();
-    site.append_config("[digest]\nschedule = \"daily\"\nat = \"08:00\"\ntimezone = \"Europe/London\"\n");
+    site.append_config(
+        "[digest]\nschedule = \"daily\"\nat = \"08:00\"\ntimezone = \"Europe/London\"\n",
+    );
     article(&site, 1);
     // First run: the latest slot (27 March 08:00) has no edition yet.
     assert_eq!(run_at(&site, "2026-03-28T07:30:00Z"), Some(1));
     article(&site, 2);
-    assert_eq!(run_at(&site, "2026-03-28T07:59:00Z"), None, "before the 28 March slot");
+    assert_eq!(
+        run_at(&site, "2026-03-28T07:59:00Z"),
+        None,
+        "before the 28 March slot"
+    );
     assert_eq!(run_at(&site, "2026-03-28T08:00:00Z"), Some(2), "08:00 GMT");
     article(&site, 3);
     // 29 March is the first day of BST: 08:00 local is 07:00 UTC.
@@ -171,10 +177,22 @@ fn slot_with_too_few_articles_waits_and_empty_slot_is_skipped() {
     // Empty archive: the slot passes.
     assert_eq!(run_at(&site, "2026-04-01T09:00:00Z"), None);
     article(&site, 1);
-    assert_eq!(run_at(&site, "2026-04-01T09:10:00Z"), None, "the empty slot is used up");
-    assert_eq!(run_at(&site, "2026-04-02T09:00:00Z"), None, "one article: waits for two");
+    assert_eq!(
+        run_at(&site, "2026-04-01T09:10:00Z"),
+        None,
+        "the empty slot is used up"
+    );
+    assert_eq!(
+        run_at(&site, "2026-04-02T09:00:00Z"),
+        None,
+        "one article: waits for two"
+    );
     article(&site, 2);
-    assert_eq!(run_at(&site, "2026-04-02T09:10:00Z"), Some(1), "enough now, same slot");
+    assert_eq!(
+        run_at(&site, "2026-04-02T09:10:00Z"),
+        Some(1),
+        "enough now, same slot"
+    );
 }
 
 #[test]

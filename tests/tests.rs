@@ -8,6 +8,7 @@ mod feeds;
 mod generator;
 mod html_extract;
 mod ingest;
+mod init;
 mod inspect;
 mod parse_markdown;
 mod parse_text;

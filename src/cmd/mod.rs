@@ -5,6 +5,7 @@ pub mod completions;
 pub mod digest;
 pub mod feeds;
 pub mod ingest;
+pub mod init;
 pub mod inspect;
 pub mod run;
 pub mod subscribers;
