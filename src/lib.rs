@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod config;
 pub mod error;
 pub mod ingest;
+pub mod mail;
 pub mod model;
 pub mod parse;
 pub mod store;

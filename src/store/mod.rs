@@ -13,6 +13,7 @@ mod subscribers;
 mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
+pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
 
 use std::path::{Path, PathBuf};
 
