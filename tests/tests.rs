@@ -5,3 +5,5 @@ mod util;
 
 mod ingest;
 mod inspect;
+mod mail;
+mod smtp_server;

@@ -346,10 +346,14 @@ impl Mailer {
         } else {
             indicatif::ProgressBar::hidden()
         };
+        // One session first, alone: a wrong password or unreachable server
+        // is found once, not by every worker in parallel.
+        let first = Mutex::new(Some(connect_with_retry(self, connector, &opts.retry)?));
         let (tx, rx) = mpsc::channel::<Event>();
         let mut fatal: Option<anyhow::Error> = None;
         std::thread::scope(|scope| {
             for _ in 0..workers {
+                let first = &first;
                 let tx = tx.clone();
                 let queue = &queue;
                 let limiter = limiter.as_ref();
@@ -365,7 +369,8 @@ impl Mailer {
                         clock: &clock,
                         tx,
                     };
-                    w.run();
+                    let session = first.lock().unwrap_or_else(|p| p.into_inner()).take();
+                    w.run(session);
                 });
             }
             drop(tx);
@@ -628,9 +633,8 @@ struct Worker<'a> {
 }
 
 impl Worker<'_> {
-    fn run(&self) {
+    fn run(&self, mut session: Option<Session>) {
         let (ack_tx, ack_rx) = mpsc::sync_channel::<()>(1);
-        let mut session: Option<Session> = None;
         while let Some(mut job) = self.queue.next() {
             let edition = job.due.edition;
             let sid = job.due.subscriber_id;
@@ -693,7 +697,7 @@ impl Worker<'_> {
                 s.quit();
             }
             if session.is_none() {
-                match self.connect() {
+                match connect_with_retry(self.mailer, self.connector, self.policy) {
                     Ok(s) => session = Some(s),
                     Err(e) => {
                         send(EventKind::Fatal(e), false);
@@ -786,27 +790,29 @@ impl Worker<'_> {
         );
         retry_at.map(|t| (Some(t), job))
     }
+}
 
-    /// Connects with a short backoff; an authentication failure is final.
-    fn connect(&self) -> Result<Session> {
-        let mut delay = Duration::from_millis(200);
-        let mut last = None;
-        for attempt in 0..self.policy.connect_attempts.max(1) {
-            if attempt > 0 {
-                std::thread::sleep(delay);
-                delay *= 2;
-            }
-            match self.connector.connect() {
-                Ok(s) => return Ok(s),
-                Err(e @ ConnectError::Auth { .. }) => return Err(connect_error(self.mailer)(e)),
-                Err(e) => {
-                    tracing::warn!("{e}");
-                    last = Some(e);
-                }
+/// Connects with a short backoff; an authentication failure is final.
+fn connect_with_retry(
+    mailer: &Mailer,
+    connector: &Connector,
+    policy: &RetryPolicy,
+) -> Result<Session> {
+    let mut delay = Duration::from_millis(200);
+    let mut last = None;
+    for attempt in 0..policy.connect_attempts.max(1) {
+        if attempt > 0 {
+            std::thread::sleep(delay);
+            delay *= 2;
+        }
+        match connector.connect() {
+            Ok(s) => return Ok(s),
+            Err(e @ ConnectError::Auth { .. }) => return Err(connect_error(mailer)(e)),
+            Err(e) => {
+                tracing::warn!("{e}");
+                last = Some(e);
             }
         }
-        Err(connect_error(self.mailer)(
-            last.expect("at least one attempt"),
-        ))
     }
+    Err(connect_error(mailer)(last.expect("at least one attempt")))
 }
