@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use newsdesk::config::Config;
-use newsdesk::mail::{DigestEmail, Mailer, Recipient, SendOptions};
+use newsdesk::mail::{DigestEmail, Mailer, Recipient, SendOptions, Sender};
 use newsdesk::store::Store;
 
 fn main() {
@@ -75,7 +75,7 @@ fn main() {
         Mailer::from_config(&config, "Bench Desk <digest@news.example.org>", None).unwrap();
     let para = "Closeness follows a Jewish family in Nalchik in 1998 after a kidnapping; \
                 the director, then twenty-six, shot it with non-professional actors. ";
-    let compose = |edition: i64, r: &Recipient| -> anyhow::Result<DigestEmail> {
+    let compose = |edition: i64, r: &Recipient| -> anyhow::Result<Option<DigestEmail>> {
         let mut html = String::from("<html><body>");
         let mut text = String::new();
         while text.len() < 1700 {
@@ -84,12 +84,12 @@ fn main() {
             text.push('\n');
         }
         html.push_str("</body></html>");
-        Ok(DigestEmail {
+        Ok(Some(DigestEmail {
             subject: format!("Bench digest #{edition}"),
             html,
             text,
             unsubscribe_url: format!("https://news.example.org/u?token={}", r.token),
-        })
+        }))
     };
     let sample = compose(
         1,

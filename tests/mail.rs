@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use newsdesk::config::Config;
 use newsdesk::error::exit_for;
-use newsdesk::mail::{DigestEmail, Mailer, Recipient, RetryPolicy, SendOptions};
+use newsdesk::mail::{DigestEmail, Mailer, Recipient, RetryPolicy, SendOptions, Sender};
 use newsdesk::store::{LedgerState, Store};
 
 use crate::smtp_server::{Hangup, Options, SmtpServer, Tls};
@@ -32,7 +32,7 @@ impl Fixture {
         let dir = tempfile::tempdir().unwrap();
         let text = format!(
             "{}\n[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n\
-             unsubscribe_mailto = \"unsubscribe@news.example.org\"\n{smtp_extra}\n",
+             {smtp_extra}\n",
             util::BASE_CONFIG
         );
         let path = dir.path().join("newsdesk.toml");
@@ -73,7 +73,12 @@ impl Fixture {
     }
 
     fn mailer(&self) -> Mailer {
-        Mailer::from_config(&self.config, FROM, Some("editors@news.example.org")).unwrap()
+        let sender = Sender {
+            from: FROM,
+            reply_to: Some("editors@news.example.org"),
+            unsubscribe_mailto: Some("unsubscribe@news.example.org"),
+        };
+        Mailer::from_config(&self.config, &sender).unwrap()
     }
 }
 
@@ -81,8 +86,8 @@ fn addr(id: i64) -> String {
     format!("reader{id}@example.net")
 }
 
-fn compose(edition: i64, r: &Recipient) -> anyhow::Result<DigestEmail> {
-    Ok(DigestEmail {
+fn compose(edition: i64, r: &Recipient) -> anyhow::Result<Option<DigestEmail>> {
+    Ok(Some(DigestEmail {
         subject: format!("Test Desk digest #{edition}: Caucasus cinema, Festivals"),
         html: format!(
             "<html><body><h1>Digest #{edition}</h1><p>Hello {}</p></body></html>",
@@ -93,7 +98,7 @@ fn compose(edition: i64, r: &Recipient) -> anyhow::Result<DigestEmail> {
             r.name.as_deref().unwrap_or("reader")
         ),
         unsubscribe_url: format!("https://news.example.org/unsubscribe?token={}", r.token),
-    })
+    }))
 }
 
 fn fast() -> SendOptions {
@@ -219,6 +224,25 @@ fn later_and_departed_subscribers_do_not_get_the_edition() {
     let r = f.mailer().send(&store, &compose, now(), &fast()).unwrap();
     assert_eq!(r.sent, 3);
     assert_each_once(&server, 1..=3);
+}
+
+#[test]
+fn a_recipient_the_edition_has_nothing_for_is_skipped_not_sent() {
+    let server = SmtpServer::start();
+    let f = Fixture::new(server.port, 4, "");
+    let store = f.store();
+    let only_even = |e: i64, r: &Recipient| {
+        if r.subscriber_id % 2 == 0 {
+            compose(e, r)
+        } else {
+            Ok(None)
+        }
+    };
+    let r = f.mailer().send(&store, &only_even, now(), &fast()).unwrap();
+    assert_eq!((r.sent, r.skipped), (2, 2));
+    assert_eq!(r.complete, vec![1]);
+    assert_each_once(&server, [2, 4]);
+    assert_eq!(store.ledger_counts(1).unwrap().skipped, 2);
 }
 
 #[test]
@@ -419,10 +443,10 @@ fn line_breaks_in_names_and_titles_never_start_a_header() {
     )
     .unwrap();
     let store = f.store();
-    let evil = |e: i64, r: &Recipient| -> anyhow::Result<DigestEmail> {
-        let mut d = compose(e, r)?;
+    let evil = |e: i64, r: &Recipient| -> anyhow::Result<Option<DigestEmail>> {
+        let mut d = compose(e, r)?.unwrap();
         d.subject = "Cinema\r\nBcc: victim2@evil.example\r\nX-Injected: yes".into();
-        Ok(d)
+        Ok(Some(d))
     };
     let r = f.mailer().send(&store, &evil, now(), &fast()).unwrap();
     assert_eq!(r.sent, 2);
@@ -556,7 +580,7 @@ fn spamassassin_score(eml: &Path) -> (f64, String) {
 
 /// A digest as the renderer produces it: several themed articles, a
 /// standfirst each, links back to the site, and the unsubscribe footer.
-fn realistic(edition: i64, r: &Recipient) -> anyhow::Result<DigestEmail> {
+fn realistic(edition: i64, r: &Recipient) -> anyhow::Result<Option<DigestEmail>> {
     let articles = [
         (
             "Caucasus cinema",
@@ -621,10 +645,10 @@ fn realistic(edition: i64, r: &Recipient) -> anyhow::Result<DigestEmail> {
          Unsubscribe: {unsub}\nChoose your themes: {base}preferences?token={}\n",
         r.token
     ));
-    Ok(DigestEmail {
+    Ok(Some(DigestEmail {
         subject: format!("Test Desk digest #{edition}: Caucasus cinema, Festivals"),
         html,
         text,
         unsubscribe_url: unsub,
-    })
+    }))
 }

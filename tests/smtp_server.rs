@@ -293,6 +293,7 @@ impl<'a> Session<'a> {
 
     fn run(mut self, tcp: TcpStream) -> std::io::Result<()> {
         tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
+        tcp.set_nodelay(true)?;
         let mut r = BufReader::new(Stream::Plain(tcp));
         reply(&mut r, "220 localhost ESMTP test server")?;
         let mut line = String::new();
@@ -490,9 +491,9 @@ impl<'a> Session<'a> {
 }
 
 fn reply(r: &mut BufReader<Stream>, text: &str) -> std::io::Result<()> {
+    // One write per reply: split writes stall on Nagle + delayed ACK.
     let w = r.get_mut();
-    w.write_all(text.as_bytes())?;
-    w.write_all(b"\r\n")?;
+    w.write_all(format!("{text}\r\n").as_bytes())?;
     w.flush()
 }
 

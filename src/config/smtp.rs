@@ -46,8 +46,6 @@ pub struct SmtpConfig {
     /// Extra CA certificate(s), PEM, trusted besides the web PKI roots
     /// (for a relay with a private or self-signed certificate).
     pub ca_file: Option<PathBuf>,
-    /// Address for `List-Unsubscribe: <mailto:…>` next to the https link.
-    pub unsubscribe_mailto: Option<String>,
     pub dkim: Option<DkimConfig>,
 }
 
@@ -164,7 +162,6 @@ impl SmtpConfig {
             ("smtp.username", &self.username),
             ("smtp.password_env", &self.password_env),
             ("smtp.helo_name", &self.helo_name),
-            ("smtp.unsubscribe_mailto", &self.unsubscribe_mailto),
         ] {
             if let Some(v) = v {
                 super::check_single_line(key, v)?;
@@ -190,13 +187,6 @@ impl SmtpConfig {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '[' | ']' | ':')))
         {
             return Err(format!("smtp.helo_name: {h:?} is not a host name"));
-        }
-        if let Some(m) = &self.unsubscribe_mailto
-            && (m.contains(['<', '>', ' ', ',']) || !m.contains('@'))
-        {
-            return Err(format!(
-                "smtp.unsubscribe_mailto: {m:?} is not a plain email address"
-            ));
         }
         if self.timeout_secs == 0 {
             return Err("smtp.timeout_secs: must be at least 1".into());
@@ -273,7 +263,7 @@ mod tests {
     #[test]
     fn line_breaks_in_values_are_rejected() {
         assert!(parse("host = \"h\"\nhelo_name = \"a\\r\\nMAIL FROM:<x>\"").is_err());
-        assert!(parse("host = \"h\"\nunsubscribe_mailto = \"u@e.org\\nBcc: x@y\"").is_err());
+        assert!(parse("host = \"h\"\nusername = \"u\\nBcc: x@y\"\npassword_env = \"P\"").is_err());
     }
 
     #[test]

@@ -25,7 +25,7 @@ use lettre::message::dkim::DkimConfig;
 
 use super::message::MessageSettings;
 use super::transport::{ConnectError, Connector, Delivery, Session};
-use super::{Composer, Recipient};
+use super::{Composer, Recipient, Sender};
 use crate::config::Config;
 use crate::error::{Error, Exit};
 use crate::store::{DueRecipient, Store};
@@ -108,9 +108,9 @@ pub struct Mailer {
 }
 
 impl Mailer {
-    /// Builds a mailer from `[site]` and `[smtp]`; `from`/`reply_to` come
-    /// from `[digest]`. Without `[smtp]` only dry runs are possible.
-    pub fn from_config(config: &Config, from: &str, reply_to: Option<&str>) -> Result<Mailer> {
+    /// Builds a mailer from `[site]`, `[smtp]` and the sender identity
+    /// (from `[digest]`). Without `[smtp]` only dry runs are possible.
+    pub fn from_config(config: &Config, sender: &Sender) -> Result<Mailer> {
         let config_err = |e: anyhow::Error| Error::Config {
             path: config.path.clone(),
             message: format!("{e:#}"),
@@ -119,9 +119,9 @@ impl Mailer {
         let settings = MessageSettings::new(
             &config.site.title,
             &config.site.base_url,
-            from,
-            reply_to,
-            smtp.and_then(|s| s.unsubscribe_mailto.as_deref()),
+            sender.from,
+            sender.reply_to,
+            sender.unsubscribe_mailto,
         )
         .map_err(config_err)?;
         let connector = smtp
@@ -167,7 +167,8 @@ impl Mailer {
     ) -> Result<(lettre::Message, String), BuildError> {
         let email = composer
             .compose(edition, r)
-            .map_err(|e| BuildError::Compose(format!("{e:#}")))?;
+            .map_err(|e| BuildError::Compose(format!("{e:#}")))?
+            .ok_or(BuildError::Nothing)?;
         let id = self.settings.message_id(edition, r.subscriber_id);
         let mut msg = self
             .settings
@@ -212,6 +213,7 @@ impl Mailer {
                         eprintln!("newsdesk: {}: {e}", due.email);
                         report.failed += 1;
                     }
+                    Err(BuildError::Nothing) => report.skipped += 1,
                     Err(BuildError::Compose(e)) => {
                         anyhow::bail!("rendering edition {edition}: {e}")
                     }
@@ -242,6 +244,7 @@ impl Mailer {
             .build(composer, edition, &r, now)
             .map_err(|e| match e {
                 BuildError::Compose(s) | BuildError::Recipient(s) => anyhow::anyhow!(s),
+                BuildError::Nothing => anyhow::anyhow!("edition {edition} has nothing to show"),
             })?;
         let rcpt: Address = to
             .parse()
@@ -405,6 +408,16 @@ impl Mailer {
                         bar.inc(1);
                         store.ledger_mark_failed(ev.edition, ev.subscriber_id, reply, at)
                     }
+                    EventKind::Skipped => {
+                        report.skipped += 1;
+                        bar.inc(1);
+                        store.ledger_mark_skipped(
+                            ev.edition,
+                            ev.subscriber_id,
+                            "nothing in the subscriber's themes",
+                            at,
+                        )
+                    }
                     EventKind::Fatal(_) => Ok(()),
                 };
                 if let EventKind::Fatal(e) = ev.kind {
@@ -475,6 +488,8 @@ enum BuildError {
     Compose(String),
     /// This recipient cannot be mailed (bad address): record it as failed.
     Recipient(String),
+    /// The edition has nothing for this recipient: record it as skipped.
+    Nothing,
 }
 
 struct Job {
@@ -506,6 +521,7 @@ enum EventKind {
     Failed {
         reply: String,
     },
+    Skipped,
     Fatal(anyhow::Error),
 }
 
@@ -661,6 +677,11 @@ impl Worker<'_> {
                 Ok(m) => m,
                 Err(BuildError::Recipient(reply)) => {
                     send(EventKind::Failed { reply }, true);
+                    self.queue.done(None);
+                    continue;
+                }
+                Err(BuildError::Nothing) => {
+                    send(EventKind::Skipped, true);
                     self.queue.done(None);
                     continue;
                 }

@@ -17,6 +17,7 @@ pub mod transport;
 
 pub use deliver::{Mailer, RetryPolicy, SendOptions, SendReport};
 pub use message::MessageSettings;
+pub use transport::{ConnectError, Connector, Delivery, Session};
 
 /// Who one message goes to (from the subscriber row the ledger points at).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,17 +41,29 @@ pub struct DigestEmail {
     pub unsubscribe_url: String,
 }
 
-/// Renders an edition for one recipient. Called from several sending
-/// threads at once, hence `Sync`.
+/// Renders an edition for one recipient; `Ok(None)` when the edition has
+/// nothing for them (no article in their themes: the row becomes `skipped`).
+/// Called from several sending threads at once, hence `Sync`.
 pub trait Composer: Sync {
-    fn compose(&self, edition: i64, recipient: &Recipient) -> anyhow::Result<DigestEmail>;
+    fn compose(&self, edition: i64, recipient: &Recipient) -> anyhow::Result<Option<DigestEmail>>;
 }
 
 impl<F> Composer for F
 where
-    F: Fn(i64, &Recipient) -> anyhow::Result<DigestEmail> + Sync,
+    F: Fn(i64, &Recipient) -> anyhow::Result<Option<DigestEmail>> + Sync,
 {
-    fn compose(&self, edition: i64, recipient: &Recipient) -> anyhow::Result<DigestEmail> {
+    fn compose(&self, edition: i64, recipient: &Recipient) -> anyhow::Result<Option<DigestEmail>> {
         self(edition, recipient)
     }
+}
+
+/// Who the digest comes from (the `[digest]` from, reply_to and
+/// unsubscribe_mailto settings).
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    /// `Name <address>` or a bare address.
+    pub from: &'a str,
+    pub reply_to: Option<&'a str>,
+    /// Offered as `<mailto:…?subject=unsubscribe>` in List-Unsubscribe.
+    pub unsubscribe_mailto: Option<&'a str>,
 }

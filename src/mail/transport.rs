@@ -1,6 +1,12 @@
-//! SMTP sessions on lettre's blocking client: connect (implicit TLS, or
-//! STARTTLS which is then required), authenticate, and deliver one message
-//! per transaction, classifying every server answer.
+//! SMTP sessions on lettre's client: connect (implicit TLS, or STARTTLS
+//! which is then required), authenticate, and deliver one message per
+//! transaction, classifying every server answer.
+//!
+//! Each session drives lettre's async client on its own current-thread
+//! tokio runtime, from the worker thread that owns it. The async client
+//! accepts a socket we open ourselves, so TCP_NODELAY can be set: lettre
+//! writes the message and the closing dot separately, and with Nagle's
+//! algorithm that second write waits for a delayed ACK (~40 ms a message).
 //!
 //! lettre's `SmtpTransport` aborts the whole connection when one recipient
 //! is refused; working on `SmtpConnection` directly lets a session answer a
@@ -8,13 +14,15 @@
 //! a lost session (421, timeout, dropped connection) which means "reconnect
 //! and send this message again".
 
+use std::future::Future;
+use std::net::{TcpStream, ToSocketAddrs};
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
@@ -110,51 +118,129 @@ impl Connector {
         let unavailable = |what: &str, e: &dyn std::fmt::Display| {
             ConnectError::Unavailable(format!("SMTP server {}: {what}: {e}", self.server()))
         };
-        let addr = (self.host.as_str(), self.port);
-        let implicit = match self.security {
-            SmtpSecurity::Tls => self.tls.as_ref(),
-            _ => None,
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| unavailable("cannot start the I/O runtime", &e))?;
+        let timeout = self.timeout;
+        let mut conn = match (self.security, &self.tls) {
+            (SmtpSecurity::Tls, Some(tls)) => run_within(
+                &rt,
+                timeout,
+                AsyncSmtpConnection::connect_tokio1(
+                    (self.host.as_str(), self.port),
+                    Some(timeout),
+                    &self.hello,
+                    Some(tls.clone()),
+                    None,
+                ),
+            )
+            .map_err(|e| unavailable("cannot connect", &e))?,
+            _ => {
+                let tcp = self.tcp().map_err(|e| unavailable("cannot connect", &e))?;
+                let hello = &self.hello;
+                run_within(&rt, timeout, async move {
+                    let tcp = tokio::net::TcpStream::from_std(tcp)
+                        .map_err(|e| format!("socket setup: {e}"))?;
+                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), hello)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(|e| unavailable("cannot connect", &e))?
+            }
         };
-        let mut conn =
-            SmtpConnection::connect(addr, Some(self.timeout), &self.hello, implicit, None)
-                .map_err(|e| unavailable("cannot connect", &e))?;
         if self.security == SmtpSecurity::Starttls {
             if !conn.can_starttls() {
-                conn.abort();
+                let _ = run_within(&rt, timeout, async {
+                    conn.abort().await;
+                    Ok::<_, String>(())
+                });
                 return Err(ConnectError::Unavailable(format!(
                     "SMTP server {} does not offer STARTTLS (security = \"starttls\" requires it)",
                     self.server()
                 )));
             }
-            let tls = self
-                .tls
-                .as_ref()
-                .expect("TLS parameters exist for starttls");
-            conn.starttls(tls, &self.hello)
+            let tls = self.tls.clone().expect("TLS parameters exist for starttls");
+            run_within(&rt, timeout, conn.starttls(tls, &self.hello))
                 .map_err(|e| unavailable("STARTTLS failed", &e))?;
         }
         if let Some(creds) = &self.credentials {
             // Mechanisms in preference order; both send the password, so only
             // ever over TLS or to this machine (config validation ensures it).
-            if let Err(e) = conn.auth(&[Mechanism::Plain, Mechanism::Login], creds) {
-                conn.abort();
-                let user = self.user.clone();
-                return Err(if e.is_permanent() {
-                    ConnectError::Auth {
-                        user,
+            let res = run_within(
+                &rt,
+                timeout,
+                conn.auth(&[Mechanism::Plain, Mechanism::Login], creds),
+            );
+            if let Err(e) = res {
+                let _ = run_within(&rt, timeout, async {
+                    conn.abort().await;
+                    Ok::<_, String>(())
+                });
+                return Err(match e {
+                    Failure::Smtp(e) if e.is_permanent() => ConnectError::Auth {
+                        user: self.user.clone(),
                         reply: e.to_string(),
-                    }
-                } else {
-                    unavailable("authentication not possible", &e)
+                    },
+                    e => unavailable("authentication not possible", &e),
                 });
             }
         }
         Ok(Session {
+            rt,
+            timeout,
             conn,
             messages: 0,
             broken: false,
         })
     }
+
+    /// A connected socket with Nagle's algorithm off, ready for tokio.
+    fn tcp(&self) -> std::io::Result<TcpStream> {
+        let mut last = None;
+        for addr in (self.host.as_str(), self.port).to_socket_addrs()? {
+            match TcpStream::connect_timeout(&addr, self.timeout) {
+                Ok(s) => {
+                    s.set_nodelay(true)?;
+                    s.set_nonblocking(true)?;
+                    return Ok(s);
+                }
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("host name resolves to no address")))
+    }
+}
+
+/// Why a step of a session did not complete.
+#[derive(Debug)]
+enum Failure<E> {
+    Smtp(E),
+    Timeout,
+}
+
+impl<E: std::fmt::Display> std::fmt::Display for Failure<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Smtp(e) => e.fmt(f),
+            Failure::Timeout => f.write_str("timed out"),
+        }
+    }
+}
+
+/// Runs one step on the session's runtime, bounded by the configured timeout.
+fn run_within<T, E>(
+    rt: &tokio::runtime::Runtime,
+    timeout: Duration,
+    fut: impl Future<Output = Result<T, E>>,
+) -> Result<T, Failure<E>> {
+    rt.block_on(async {
+        match tokio::time::timeout(timeout, fut).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(Failure::Smtp(e)),
+            Err(_) => Err(Failure::Timeout),
+        }
+    })
 }
 
 /// What the server made of one message.
@@ -174,7 +260,9 @@ pub enum Delivery {
 }
 
 pub struct Session {
-    conn: SmtpConnection,
+    rt: tokio::runtime::Runtime,
+    timeout: Duration,
+    conn: AsyncSmtpConnection,
     /// Messages handed to this session (for max_messages_per_connection).
     pub messages: usize,
     broken: bool,
@@ -201,11 +289,10 @@ impl Session {
         if !raw.is_ascii() && info.supports_feature(Extension::EightBitMime) {
             mail_params.push(MailParameter::Body(MailBodyParameter::EightBitMime));
         }
-        if let Err(e) = self
-            .conn
-            .command(Mail::new(Some(from.clone()), mail_params))
-        {
-            return match self.classify(&e) {
+        let (rt, t) = (&self.rt, self.timeout);
+        let mail = Mail::new(Some(from.clone()), mail_params);
+        if let Err(e) = run_within(rt, t, self.conn.command(mail)) {
+            return match self.classify(e) {
                 Delivery::Permanent(r) => {
                     self.broken = true;
                     Delivery::SenderRefused(r)
@@ -213,28 +300,39 @@ impl Session {
                 d => self.reset_after(d),
             };
         }
-        if let Err(e) = self.conn.command(Rcpt::new(to.clone(), vec![])) {
-            let d = self.classify(&e);
+        let rcpt = Rcpt::new(to.clone(), vec![]);
+        if let Err(e) = run_within(&self.rt, t, self.conn.command(rcpt)) {
+            let d = self.classify(e);
             return self.reset_after(d);
         }
-        if let Err(e) = self.conn.command(Data) {
-            let d = self.classify(&e);
+        if let Err(e) = run_within(&self.rt, t, self.conn.command(Data)) {
+            let d = self.classify(e);
             return self.reset_after(d);
         }
-        match self.conn.message(raw) {
+        match run_within(&self.rt, t, self.conn.message(raw)) {
             Ok(resp) => Delivery::Accepted(reply_text(
                 &u16::from(resp.code()).to_string(),
                 resp.message(),
             )),
             Err(e) => {
-                let d = self.classify(&e);
+                let d = self.classify(e);
                 self.reset_after(d)
             }
         }
     }
 
-    /// Turns a lettre error into a delivery outcome.
-    fn classify(&mut self, e: &lettre::transport::smtp::Error) -> Delivery {
+    /// Turns a failed step into a delivery outcome.
+    fn classify(&mut self, f: Failure<lettre::transport::smtp::Error>) -> Delivery {
+        let e = match f {
+            Failure::Smtp(e) => e,
+            Failure::Timeout => {
+                self.broken = true;
+                return Delivery::SessionLost(format!(
+                    "no answer within {} s",
+                    self.timeout.as_secs()
+                ));
+            }
+        };
         let text = e.to_string();
         match e.status().map(u16::from) {
             Some(421) => {
@@ -252,7 +350,7 @@ impl Session {
 
     /// After a refused transaction the session is reusable once RSET succeeds.
     fn reset_after(&mut self, d: Delivery) -> Delivery {
-        if !self.broken && self.conn.command(Rset).is_err() {
+        if !self.broken && run_within(&self.rt, self.timeout, self.conn.command(Rset)).is_err() {
             self.broken = true;
         }
         d
@@ -260,11 +358,16 @@ impl Session {
 
     /// Ends the session politely (errors ignored: the work is already recorded).
     pub fn quit(mut self) {
-        if self.is_broken() {
-            self.conn.abort();
-        } else {
-            let _ = self.conn.quit();
-        }
+        let broken = self.is_broken();
+        let conn = &mut self.conn;
+        let _ = run_within(&self.rt, self.timeout, async move {
+            if broken {
+                conn.abort().await;
+                Ok(())
+            } else {
+                conn.quit().await.map(|_| ())
+            }
+        });
     }
 }
 

@@ -286,6 +286,22 @@ impl Store {
         Ok(())
     }
 
+    /// Records that this recipient gets nothing from the edition.
+    pub fn ledger_mark_skipped(
+        &self,
+        edition: i64,
+        subscriber_id: i64,
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE send_ledger SET state = 'skipped', reply = ?3, next_try = NULL, updated_at = ?4
+             WHERE edition = ?1 AND subscriber_id = ?2 AND state IN ('pending', 'deferred')",
+            params![edition, subscriber_id, reason, ts(at)],
+        )?;
+        Ok(())
+    }
+
     pub fn ledger_counts(&self, edition: i64) -> Result<LedgerCounts> {
         let mut c = LedgerCounts::default();
         let mut stmt = self
