@@ -71,8 +71,12 @@ fn main() {
         tx.commit().unwrap();
     }
     let store = Store::open(&config.store_path()).unwrap();
-    let mailer =
-        Mailer::from_config(&config, "Bench Desk <digest@news.example.org>", None).unwrap();
+    let sender = Sender {
+        from: "Bench Desk <digest@news.example.org>",
+        reply_to: None,
+        unsubscribe_mailto: None,
+    };
+    let mailer = Mailer::from_config(&config, &sender).unwrap();
     let para = "Closeness follows a Jewish family in Nalchik in 1998 after a kidnapping; \
                 the director, then twenty-six, shot it with non-professional actors. ";
     let compose = |edition: i64, r: &Recipient| -> anyhow::Result<Option<DigestEmail>> {
@@ -100,6 +104,7 @@ fn main() {
             token: "tok00000001".into(),
         },
     )
+    .unwrap()
     .unwrap();
     let now = "2026-11-20T08:00:00Z".parse().unwrap();
     let started = Instant::now();

@@ -3,6 +3,7 @@
 
 pub mod ingest;
 pub mod inspect;
+pub mod send;
 
 use std::path::PathBuf;
 

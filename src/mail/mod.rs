@@ -67,3 +67,16 @@ pub struct Sender<'a> {
     /// Offered as `<mailto:…?subject=unsubscribe>` in List-Unsubscribe.
     pub unsubscribe_mailto: Option<&'a str>,
 }
+
+/// Delivers whatever is due (the newest edition and any unfinished older
+/// one) with the `[smtp]` settings: the entry point for `newsdesk run`.
+/// `report.exit()` is 75 while messages remain deferred.
+pub fn send_pending(
+    config: &crate::config::Config,
+    store: &crate::store::Store,
+    now: chrono::DateTime<chrono::Utc>,
+    sender: &Sender,
+    composer: &dyn Composer,
+) -> anyhow::Result<SendReport> {
+    Mailer::from_config(config, sender)?.send(store, composer, now, &SendOptions::default())
+}

@@ -86,13 +86,12 @@ impl Connector {
                 )
             }
         };
-        let credentials = match cfg.password(root).map_err(anyhow::Error::msg)? {
-            Some(pw) => Some(Credentials::new(
+        let credentials = cfg.password(root).map_err(anyhow::Error::msg)?.map(|pw| {
+            Credentials::new(
                 cfg.username.clone().unwrap_or_default(),
                 pw.expose().to_string(),
-            )),
-            None => None,
-        };
+            )
+        });
         let hello = match &cfg.helo_name {
             Some(h) => ClientId::Domain(h.clone()),
             None => ClientId::default(),
