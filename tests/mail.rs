@@ -652,3 +652,43 @@ fn realistic(edition: i64, r: &Recipient) -> anyhow::Result<Option<DigestEmail>>
         unsubscribe_url: unsub,
     }))
 }
+
+#[test]
+fn messages_carry_a_dkim_signature_over_the_list_headers_when_configured() {
+    let server = SmtpServer::start();
+    let f = Fixture::new(
+        server.port,
+        2,
+        "[smtp.dkim]\nselector = \"nd2026\"\ndomain = \"news.example.org\"\nkey_file = \"dkim.key\"",
+    );
+    // An Ed25519 seed (32 bytes, base64), as `openssl genpkey -algorithm ed25519` gives.
+    std::fs::write(
+        f.dir.path().join("dkim.key"),
+        "nWGxne/9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A=\n",
+    )
+    .unwrap();
+    let store = f.store();
+    f.mailer().send(&store, &compose, now(), &fast()).unwrap();
+    for m in server.received() {
+        let sig = m.header("DKIM-Signature").expect("signed");
+        assert!(sig.contains("d=news.example.org"), "{sig}");
+        assert!(sig.contains("s=nd2026"), "{sig}");
+        assert!(sig.contains("a=ed25519-sha256"), "{sig}");
+        let h = sig
+            .split(';')
+            .find_map(|t| t.trim().strip_prefix("h="))
+            .unwrap()
+            .to_ascii_lowercase()
+            .replace(' ', "");
+        for want in [
+            "from",
+            "subject",
+            "date",
+            "message-id",
+            "list-unsubscribe",
+            "list-unsubscribe-post",
+        ] {
+            assert!(h.split(':').any(|x| x == want), "{want} not signed: {h}");
+        }
+    }
+}
