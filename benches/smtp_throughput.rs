@@ -82,7 +82,7 @@ fn main() {
     let compose = |edition: i64, r: &Recipient| -> anyhow::Result<Option<DigestEmail>> {
         let mut html = String::from("<html><body>");
         let mut text = String::new();
-        while text.len() < 1700 {
+        while text.len() < 2000 {
             html.push_str(&format!("<p>{para}</p>"));
             text.push_str(para);
             text.push('\n');
@@ -113,7 +113,18 @@ fn main() {
         .unwrap();
     let secs = started.elapsed().as_secs_f64();
     assert_eq!(report.sent, n);
-    let msg_len = sample.html.len() + sample.text.len() + 900;
+    let r1 = Recipient {
+        subscriber_id: 1,
+        email: "reader1@example.net".into(),
+        name: Some("Reader 1".into()),
+        token: "tok00000001".into(),
+    };
+    let msg_len = mailer
+        .settings
+        .build(&r1, &sample, "<1.1.0@news.example.org>", now)
+        .unwrap()
+        .formatted()
+        .len();
     println!(
         "newsdesk: {n} messages (~{} bytes each), {sessions} sessions, ledger commit per message: \
          {secs:.2} s, {:.0} messages/s",

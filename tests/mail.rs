@@ -547,6 +547,9 @@ fn a_realistic_digest_scores_below_one_with_spamassassin() {
         .dry_run(&store, &realistic, now(), &fast(), &out)
         .unwrap();
     let eml = out.join("1-1.eml");
+    if let Ok(keep) = std::env::var("NEWSDESK_KEEP_EML") {
+        std::fs::copy(&eml, keep).unwrap();
+    }
     let (score, rules) = spamassassin_score(&eml);
     eprintln!("spamassassin score {score}: {rules}");
     assert!(score < 1.0, "score {score} >= 1; rules: {rules}");
