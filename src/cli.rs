@@ -55,6 +55,14 @@ pub enum Command {
     Inspect(cmd::inspect::Args),
     /// Read new and changed archive files into the store.
     Ingest(cmd::ingest::Args),
+    /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
+    Run(cmd::run::Args),
+    /// Classify stored articles into themes and list them; --explain shows why.
+    Themes(cmd::themes::Args),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff) on stdout.
+    Man(cmd::completions::ManArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -64,6 +72,10 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => cmd::inspect::execute(a, &globals),
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
+        Command::Run(a) => cmd::run::execute(a, &globals),
+        Command::Themes(a) => cmd::themes::execute(a, &globals),
+        Command::Completions(a) => cmd::completions::completions(a, &globals),
+        Command::Man(a) => cmd::completions::man(a, &globals),
     };
     match result {
         Ok(code) => code.into(),

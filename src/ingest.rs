@@ -20,6 +20,11 @@ use crate::store::{IngestBatch, IngestOutcome, NewFileVersion, ParsedFile, Store
 
 /// Files parsed per transaction; bounds memory on a cold ingest.
 const CHUNK: usize = 256;
+/// No article is this big; a file that is must be something else (a video, a
+/// database dump) and is rejected without being read into memory.
+const MAX_FILE_BYTES: i64 = 16 * 1024 * 1024;
+/// Parsing fewer files than this is quick enough not to need a progress bar.
+const PROGRESS_MIN: usize = 200;
 
 /// One archive file found on disk.
 #[derive(Debug, Clone)]
@@ -37,6 +42,9 @@ pub struct FoundFile {
 pub struct IngestOptions {
     /// Re-read every file even if its size and mtime are unchanged.
     pub force: bool,
+    /// Show a progress bar on stderr when many files need parsing (the caller
+    /// decides: only for an interactive terminal, never with `-q`).
+    pub progress: bool,
 }
 
 /// What one ingest pass did.
@@ -193,6 +201,14 @@ pub fn ingest(
         chunks.push(&[]);
     }
     let last = chunks.len() - 1;
+    let bar = (opts.progress && candidates.len() >= PROGRESS_MIN).then(|| {
+        let bar = indicatif::ProgressBar::new(candidates.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files ({eta})")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
     for (i, chunk) in chunks.iter().enumerate() {
         let results: Vec<Read> = chunk
             .par_iter()
@@ -224,6 +240,12 @@ pub fn ingest(
         }
         let out = store.apply_ingest(&batch, now)?;
         merge(&mut report.outcome, out);
+        if let Some(bar) = &bar {
+            bar.inc(chunk.len() as u64);
+        }
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
     }
     Ok(report)
 }
@@ -243,6 +265,16 @@ fn read_one(f: &FoundFile, known_hash: Option<&str>, force: bool, base_url: &url
             parsed,
         }))
     };
+    if f.size > MAX_FILE_BYTES {
+        return version(
+            format!("size:{}:{}", f.size, f.mtime_ns),
+            Err(format!(
+                "file is {} MB, too large for an article (limit {} MB)",
+                f.size / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            )),
+        );
+    }
     let bytes = match std::fs::read(&f.path) {
         Ok(b) => b,
         Err(e) => return version(String::new(), Err(format!("cannot read: {e}"))),

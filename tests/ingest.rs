@@ -37,3 +37,193 @@ fn empty_file_is_rejected_once_and_not_reported_again_until_changed() {
     let (code, out, err) = run(site.cmd().args(["ingest", "-q"]));
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
 }
+
+/// A small original text export; `n` makes each one distinct.
+fn text_article(n: usize) -> String {
+    format!(
+        "Test Desk\n\nDispatch number {n}\n\n2022-10-14\n\nThe {n}th dispatch arrived by train. It was short.\n\nNothing else happened that day."
+    )
+}
+
+fn ingest_json(site: &Site) -> (i32, serde_json::Value, String) {
+    let (code, out, err) = run(site.cmd().args(["ingest", "--json"]));
+    let v = json_lines(&out).pop().expect("one JSON summary");
+    (code, v, err)
+}
+
+#[test]
+fn second_ingest_of_a_thousand_files_parses_nothing() {
+    let site = Site::new();
+    for n in 0..1000 {
+        if n % 2 == 0 {
+            site.write(&format!("{:02}/t{n}.txt", n % 10), text_article(n));
+        } else {
+            site.write(
+                &format!("{:02}/m{n}.md", n % 10),
+                format!("---\ntitle: Note {n}\ndate: 2021-01-02\n---\nBody of note {n}.\n"),
+            );
+        }
+    }
+    let (code, v, err) = ingest_json(&site);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        (&v["scanned"], &v["parsed"], &v["new"]),
+        (&1000.into(), &1000.into(), &1000.into()),
+        "{v}"
+    );
+    assert_eq!(site.store().article_count().unwrap(), 1000);
+    let (code, v, err) = ingest_json(&site);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(v["scanned"], 1000, "{v}");
+    assert_eq!(v["parsed"], 0, "{v}");
+    assert_eq!(v["new"], 0, "{v}");
+    assert_eq!(v["updated"], 0, "{v}");
+    assert_eq!(v["rejected"], serde_json::json!([]), "{v}");
+}
+
+#[test]
+fn touched_but_identical_file_is_read_but_not_reparsed() {
+    let site = Site::new();
+    let p = site.write("a.txt", text_article(1));
+    ingest_json(&site);
+    let f = std::fs::File::options().write(true).open(&p).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    let (_, v, _) = ingest_json(&site);
+    assert_eq!((&v["parsed"], &v["updated"]), (&0.into(), &0.into()), "{v}");
+}
+
+#[test]
+fn renamed_file_with_explicit_id_creates_no_duplicate() {
+    let site = Site::new();
+    let md = "---\nid: kinotavr-2022\ntitle: Kinotavr diary\n---\nDay one.\n";
+    let old = site.write("drafts/kino.md", md);
+    let (_, v, _) = ingest_json(&site);
+    assert_eq!(v["new"], 1, "{v}");
+    let before = site.store().article("kinotavr-2022").unwrap().unwrap();
+    std::fs::rename(&old, site.path().join("archive/kinotavr-diary.md")).unwrap();
+    let (code, v, err) = site
+        .cmd()
+        .env("NEWSDESK_NOW", "2026-11-21T08:00:00Z")
+        .args(["ingest", "--json"])
+        .output()
+        .map(|o| {
+            (
+                o.status.code().unwrap(),
+                serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap(),
+                String::from_utf8_lossy(&o.stderr).into_owned(),
+            )
+        })
+        .unwrap();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((&v["new"], &v["removed"]), (&0.into(), &0.into()), "{v}");
+    let store = site.store();
+    assert_eq!(store.article_count().unwrap(), 1);
+    let after = store.article("kinotavr-2022").unwrap().unwrap();
+    assert_eq!(after.source_path, "kinotavr-diary.md");
+    assert_eq!(after.archived_at, before.archived_at);
+    assert_eq!(after.seq, before.seq);
+}
+
+#[test]
+fn changed_file_updates_the_article_and_keeps_archived_at() {
+    let site = Site::new();
+    let p = site.write("a.txt", text_article(1));
+    ingest_json(&site);
+    let before = site.store().article("a").unwrap().unwrap();
+    std::fs::write(
+        &p,
+        text_article(1).replace("It was short.", "It was long, and late."),
+    )
+    .unwrap();
+    let out = site
+        .cmd()
+        .env("NEWSDESK_NOW", "2026-12-01T09:00:00Z")
+        .arg("ingest")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "ingested 0 new, 1 updated, 0 rejected\n"
+    );
+    let after = site.store().article("a").unwrap().unwrap();
+    assert_eq!(after.archived_at, before.archived_at);
+    assert_eq!(after.updated_at.to_rfc3339(), "2026-12-01T09:00:00+00:00");
+    assert_ne!(after.updated_at, before.updated_at);
+    assert!(after.article.body_text.contains("long, and late"));
+}
+
+#[test]
+fn one_bad_file_exits_65_and_the_others_are_stored() {
+    let site = Site::new();
+    site.write("a.txt", text_article(1));
+    site.write("b.md", "---\ntitle: [unclosed\n---\nx\n");
+    site.write("c.md", "# Good one\n\nText.\n");
+    let (code, out, err) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 65, "{err}");
+    assert_eq!(out, "ingested 2 new, 0 updated, 1 rejected\n");
+    assert!(
+        err.contains("archive/b.md") && err.contains("line 2"),
+        "{err}"
+    );
+    let store = site.store();
+    assert_eq!(store.article_count().unwrap(), 2);
+    assert!(store.article("c").unwrap().is_some());
+}
+
+#[test]
+fn quiet_no_op_ingest_prints_nothing() {
+    let site = Site::new();
+    site.write("a.txt", text_article(1));
+    let (code, out, _) = run(site.cmd().args(["ingest", "-q"]));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "ingested 1 new, 0 updated, 0 rejected\n")
+    );
+    let (code, out, err) = run(site.cmd().args(["ingest", "-q"]));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    let (code, out, _) = run(site.cmd().arg("ingest"));
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "ingested 0 new, 0 updated, 0 rejected\n")
+    );
+}
+
+#[test]
+fn oversized_file_is_rejected_without_stopping_the_others() {
+    let site = Site::new();
+    site.write("a.txt", text_article(1));
+    let big = site.write("huge.txt", "");
+    // Sparse: 17 MB on paper, nothing on disk.
+    std::fs::File::options()
+        .write(true)
+        .open(&big)
+        .unwrap()
+        .set_len(17 * 1024 * 1024)
+        .unwrap();
+    let (code, out, err) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 65, "{err}");
+    assert_eq!(out, "ingested 1 new, 0 updated, 1 rejected\n");
+    assert!(
+        err.contains("huge.txt") && err.contains("too large"),
+        "{err}"
+    );
+}
+
+#[test]
+fn editing_the_stated_id_does_not_duplicate_the_article() {
+    let site = Site::new();
+    let p = site.write("k.md", "---\nid: first-id\ntitle: K\n---\nText.\n");
+    ingest_json(&site);
+    std::fs::write(&p, "---\nid: second-id\ntitle: K again\n---\nText.\n").unwrap();
+    let (code, v, err) = ingest_json(&site);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((&v["new"], &v["updated"]), (&0.into(), &1.into()), "{v}");
+    let store = site.store();
+    assert_eq!(store.article_count().unwrap(), 1);
+    assert_eq!(
+        store.article("first-id").unwrap().unwrap().article.title,
+        "K again"
+    );
+}

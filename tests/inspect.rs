@@ -27,3 +27,42 @@ fn binary_file_is_rejected_with_65_and_others_still_print() {
     assert_eq!(v.len(), 2);
     assert!(v[0]["error"].as_str().unwrap().contains("binary"));
 }
+
+#[test]
+fn json_output_has_exactly_the_documented_keys_in_order() {
+    let site = Site::new();
+    let f = site.write("a.txt", "Site\n\nA title\n\n2022-10-14\n\nOne paragraph.");
+    let (code, out, err) = run(site.cmd().args(["inspect", "--json"]).arg(&f));
+    assert_eq!(code, 0, "{err}");
+    let line = out.lines().next().unwrap();
+    let keys = [
+        "source",
+        "format",
+        "id",
+        "title",
+        "date",
+        "standfirst",
+        "caption",
+        "image_url",
+        "authors",
+        "tags",
+        "pull_quotes",
+        "related",
+        "body_html",
+        "body_text",
+        "themes",
+    ];
+    let mut at = 0;
+    for k in keys {
+        let pos = line[at..]
+            .find(&format!("\"{k}\":"))
+            .unwrap_or_else(|| panic!("{k} missing or out of order in {line}"));
+        at += pos;
+    }
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(v.as_object().unwrap().len(), keys.len());
+    assert_eq!(v["standfirst"], serde_json::Value::Null);
+    assert_eq!(v["caption"], serde_json::Value::Null);
+    assert_eq!(v["themes"], serde_json::json!([]));
+    assert_eq!(v["date"], "2022-10-14");
+}

@@ -8,9 +8,15 @@ use assert_cmd::Command;
 /// A fixed "now" so runs are reproducible.
 pub const NOW: &str = "2026-11-20T08:00:00Z";
 
-/// The seed article (original source document, outside the repo).
+/// The seed article (original source document, outside the repo): next to
+/// the checkout (`../shared/seed/`), or two levels up from a worktree.
 pub fn seed_path() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/seed/balagov-closeness.txt")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    ["../shared/seed", "../../shared/seed"]
+        .iter()
+        .map(|d| root.join(d).join("balagov-closeness.txt"))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| root.join("../shared/seed/balagov-closeness.txt"))
 }
 
 pub fn fixtures() -> PathBuf {

@@ -1,5 +1,7 @@
 //! `newsdesk ingest`: read new and changed archive files into the store.
 
+use std::io::IsTerminal;
+
 use anyhow::Result;
 
 use super::{Globals, report_file_error};
@@ -23,7 +25,10 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
         &config,
         &mut store,
         g.now,
-        &IngestOptions { force: args.force },
+        &IngestOptions {
+            force: args.force,
+            progress: !g.quiet && !args.json && std::io::stderr().is_terminal(),
+        },
     )?;
     for (file, msg) in &report.outcome.rejected {
         report_file_error(file, msg);

@@ -71,7 +71,7 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
                 let id = article.explicit_id.clone().unwrap_or_else(|| {
                     parse::derive_id(&relative_to_archive(file, config.as_ref()))
                 });
-                let themes = Vec::new();
+                let themes = crate::themes::theme_ids_for(config.as_ref(), &article)?;
                 let out = inspected(source, format.as_str(), id, &article, themes);
                 if args.json {
                     println!("{}", serde_json::to_string(&out)?);

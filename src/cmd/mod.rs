@@ -1,9 +1,12 @@
 //! One module per subcommand: its clap `Args` and an `execute` that returns the
 //! exit code. Shared plumbing (config loading, the store, "now") lives here.
 
+pub mod completions;
 pub mod ingest;
 pub mod inspect;
+pub mod run;
 pub mod send;
+pub mod themes;
 
 use std::path::PathBuf;
 

@@ -12,7 +12,9 @@ mod themes;
 pub use digest::DigestConfig;
 pub use feeds::FeedsConfig;
 pub use smtp::{DkimConfig as SmtpDkimConfig, Secret, SmtpConfig, SmtpSecurity};
-pub use themes::ThemeConfig;
+pub use themes::{
+    FieldWeights, GroupConfig, TermConfig, ThemeConfig, is_valid_theme_id, validate_themes,
+};
 
 use std::path::{Path, PathBuf};
 

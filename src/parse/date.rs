@@ -18,8 +18,25 @@ const MONTHS: [&str; 12] = [
     "december",
 ];
 
+/// Russian month names, nominative or genitive ("май", "мая", "октября").
+fn month_ru(w: &str) -> Option<u32> {
+    const STEMS: [&str; 12] = [
+        "янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек",
+    ];
+    if w == "май" || w == "мая" {
+        return Some(5);
+    }
+    STEMS
+        .iter()
+        .position(|s| s.chars().count() == 3 && w.starts_with(s))
+        .map(|i| i as u32 + 1)
+}
+
 fn month(word: &str) -> Option<u32> {
     let w = word.trim_end_matches('.').to_lowercase();
+    if w.starts_with(|c: char| ('\u{400}'..='\u{4ff}').contains(&c)) {
+        return month_ru(&w);
+    }
     if w.len() < 3 {
         return None;
     }
@@ -68,6 +85,17 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
             return Some(t.date());
         }
     }
+    // Any other ISO-style timestamp ("2022-10-14 09:30:00 +03:00",
+    // "2022-10-14T09:30", with fractions or zones): the date is its first part.
+    if let Some((d, rest)) = s.split_at_checked(10)
+        && let Some(t) = rest.strip_prefix(['T', 't', ' '])
+        && t.len() >= 4
+        && t.starts_with(|c: char| c.is_ascii_digit())
+        && t.contains(':')
+        && let Ok(d) = NaiveDate::parse_from_str(d, "%Y-%m-%d")
+    {
+        return Some(d);
+    }
     // Word forms: strip a leading weekday and punctuation, then look for
     // (day month year) or (month day year).
     let words: Vec<&str> = s
@@ -77,6 +105,11 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
     let words: &[&str] = match words.first() {
         Some(w) if is_weekday(w) => &words[1..],
         _ => &words[..],
+    };
+    // "14 октября 2022 г." / "14 октября 2022 года".
+    let words = match words {
+        [rest @ .., "г." | "г" | "года"] => rest,
+        w => w,
     };
     match words {
         [d, m, y] => {
@@ -126,6 +159,13 @@ mod tests {
         assert_eq!(parse_date("Friday, 14 October 2022"), d(2022, 10, 14));
         assert_eq!(parse_date("1st March 2020"), d(2020, 3, 1));
         assert_eq!(parse_date("2022-10-14T09:30:00+03:00"), d(2022, 10, 14));
+        assert_eq!(parse_date("2022-10-14 09:30:00 +03:00"), d(2022, 10, 14));
+        assert_eq!(parse_date("2022-10-14T09:30"), d(2022, 10, 14));
+        assert_eq!(parse_date("2022-10-14 09:30:00.123456"), d(2022, 10, 14));
+        assert_eq!(parse_date("October 14 2022"), d(2022, 10, 14));
+        assert_eq!(parse_date("14 октября 2022"), d(2022, 10, 14));
+        assert_eq!(parse_date("9 мая 2017 г."), d(2017, 5, 9));
+        assert_eq!(parse_date("1 марта 2020 года"), d(2020, 3, 1));
         assert_eq!(
             parse_date("Fri, 14 Oct 2022 09:30:00 +0000"),
             d(2022, 10, 14)

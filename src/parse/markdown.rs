@@ -1,8 +1,653 @@
-//! The markdown parser (being written).
+//! The Markdown parser: YAML (`---`) or TOML (`+++`) front matter, then a
+//! CommonMark body rendered with pulldown-cmark and sanitized.
+//!
+//! Real front matter carries many keys (Hugo, Jekyll, Zola, Obsidian), so
+//! unknown keys are ignored and the known ones are read leniently: a list or
+//! a single string, a date or a datetime, an image as a URL or a table.
+//! Without a front-matter title a leading `# H1` is the title; a leading date
+//! paragraph is the date; block quotes that repeat body text are pull quotes.
 
-use super::{Context, ParseError};
+use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
+use serde_json::Value;
+use url::Url;
+
+use super::{Context, ParseError, date, quotes};
 use crate::model::Article;
 
-pub fn parse(_input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
-    Err(ParseError::new("the markdown parser is not written yet"))
+/// The front matter block, parsed into a JSON-like tree with lowercase keys.
+struct FrontMatter {
+    map: serde_json::Map<String, Value>,
+    /// The raw text and the file line its first line is on, to point errors
+    /// about a key at the key's line.
+    raw: String,
+    first_line: usize,
+}
+
+impl FrontMatter {
+    fn get(&self, keys: &[&str]) -> Option<&Value> {
+        keys.iter()
+            .filter_map(|k| self.map.get(*k))
+            .find(|v| !v.is_null())
+    }
+
+    fn text(&self, keys: &[&str]) -> Option<String> {
+        self.get(keys).and_then(text)
+    }
+
+    /// The file line on which `key` is set (for error messages).
+    fn line_of(&self, key: &str) -> usize {
+        self.raw
+            .lines()
+            .position(|l| {
+                let l = l.trim_start().to_lowercase();
+                l.strip_prefix(key)
+                    .is_some_and(|r| r.trim_start().starts_with([':', '=']))
+            })
+            .map_or(self.first_line, |i| self.first_line + i)
+    }
+}
+
+/// A scalar as text: strings trimmed, numbers and booleans printed.
+fn text(v: &Value) -> Option<String> {
+    let s = match v {
+        Value::String(s) => super::clean_text(s)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        // `author: {name: X}` and similar.
+        Value::Object(m) => return m.get("name").or_else(|| m.get("title")).and_then(text),
+        _ => return None,
+    };
+    (!s.is_empty()).then_some(s)
+}
+
+/// A list: a sequence of scalars, or one string (split at commas if asked).
+fn list(v: Option<&Value>, split_commas: bool) -> Vec<String> {
+    let mut out: Vec<String> = match v {
+        Some(Value::Array(items)) => items.iter().filter_map(text).collect(),
+        Some(Value::String(s)) if split_commas => s
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect(),
+        Some(v) => text(v).into_iter().collect(),
+        None => Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|t| seen.insert(t.to_lowercase()));
+    out
+}
+
+/// Splits off front matter. Returns it (if any), the body, and the file line
+/// the body starts on.
+fn split_front_matter(input: &str) -> Result<(Option<FrontMatter>, &str), ParseError> {
+    // Leading blank lines are allowed before the fence.
+    let skipped = input.len() - input.trim_start_matches(['\n', ' ', '\t']).len();
+    let skipped = input[..skipped].rfind('\n').map_or(0, |i| i + 1);
+    let first_line = input[..skipped].matches('\n').count() + 1;
+    let rest = &input[skipped..];
+    let fence = match rest.lines().next().map(str::trim_end) {
+        Some("---") => "---",
+        Some("+++") => "+++",
+        _ => return Ok((None, input)),
+    };
+    let after_open = rest.find('\n').map_or(rest.len(), |i| i + 1);
+    let mut offset = after_open;
+    let mut close = None;
+    for line in rest[after_open..].split_inclusive('\n') {
+        let t = line.trim_end();
+        if t == fence || (fence == "---" && t == "...") {
+            close = Some((offset, offset + line.len()));
+            break;
+        }
+        offset += line.len();
+    }
+    let Some((close_start, body_start)) = close else {
+        return Err(ParseError::at(
+            first_line,
+            format!(
+                "front matter opened with {fence} is never closed (add a line with {fence} after it)"
+            ),
+        ));
+    };
+    let raw = &rest[after_open..close_start];
+    let fm_line = first_line + 1;
+    let map = if fence == "---" {
+        yaml_map(raw, fm_line)?
+    } else {
+        toml_map(raw, fm_line)?
+    };
+    let map = map
+        .into_iter()
+        .map(|(k, v)| (k.trim().to_lowercase(), v))
+        .collect();
+    Ok((
+        Some(FrontMatter {
+            map,
+            raw: raw.to_string(),
+            first_line: fm_line,
+        }),
+        &rest[body_start..],
+    ))
+}
+
+fn yaml_map(raw: &str, fm_line: usize) -> Result<serde_json::Map<String, Value>, ParseError> {
+    let v: serde_norway::Value = serde_norway::from_str(raw).map_err(|e| {
+        let line = e
+            .location()
+            .map_or(fm_line, |l| fm_line + l.line().saturating_sub(1));
+        ParseError::at(line, format!("front matter is not valid YAML: {e}"))
+    })?;
+    match yaml_to_json(v) {
+        Value::Object(m) => Ok(m),
+        Value::Null => Ok(serde_json::Map::new()),
+        _ => Err(ParseError::at(
+            fm_line,
+            "front matter must be a set of `key: value` lines",
+        )),
+    }
+}
+
+fn yaml_to_json(v: serde_norway::Value) -> Value {
+    use serde_norway::Value as Y;
+    match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => Value::from(i),
+            (None, Some(f)) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+            _ => Value::Null,
+        },
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect()),
+        Y::Mapping(m) => Value::Object(
+            m.into_iter()
+                .filter_map(|(k, v)| {
+                    let key = match yaml_to_json(k) {
+                        Value::String(s) => s,
+                        Value::Null => return None,
+                        other => other.to_string(),
+                    };
+                    Some((key, yaml_to_json(v)))
+                })
+                .collect(),
+        ),
+        Y::Tagged(t) => yaml_to_json(t.value),
+    }
+}
+
+fn toml_map(raw: &str, fm_line: usize) -> Result<serde_json::Map<String, Value>, ParseError> {
+    let t: toml::Table = toml::from_str(raw).map_err(|e| {
+        let line = e.span().map_or(fm_line, |s| {
+            fm_line + raw[..s.start.min(raw.len())].matches('\n').count()
+        });
+        ParseError::at(
+            line,
+            format!("front matter is not valid TOML: {}", e.message()),
+        )
+    })?;
+    Ok(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+}
+
+fn toml_to_json(v: toml::Value) -> Value {
+    use toml::Value as T;
+    match v {
+        T::String(s) => Value::String(s),
+        T::Integer(i) => Value::from(i),
+        T::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        T::Boolean(b) => Value::Bool(b),
+        T::Datetime(d) => Value::String(d.to_string()),
+        T::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        T::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+    }
+}
+
+/// An absolute http(s) URL, resolving a relative one against `base`.
+fn absolute(s: &str, base: Option<&Url>) -> Option<Url> {
+    let s = s.trim();
+    let u = match Url::parse(s) {
+        Ok(u) => u,
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(s).ok()?,
+        Err(_) => return None,
+    };
+    matches!(u.scheme(), "http" | "https").then_some(u)
+}
+
+pub fn parse(input: &str, ctx: &Context<'_>) -> Result<Article, ParseError> {
+    let (fm, body) = split_front_matter(input)?;
+    let mut a = Article::default();
+    if let Some(fm) = &fm {
+        a.title = fm.text(&["title"]).unwrap_or_default();
+        a.explicit_id = fm.text(&["id", "uuid", "guid"]);
+        a.url = fm
+            .text(&["url", "canonical", "canonical_url", "permalink", "link"])
+            .and_then(|u| absolute(&u, ctx.base_url))
+            .map(String::from);
+        if let Some(v) = fm.get(&[
+            "date",
+            "published",
+            "pubdate",
+            "publishdate",
+            "date_published",
+            "created",
+        ]) {
+            let s = text(v).unwrap_or_default();
+            a.date = date::parse_date(&s);
+            if a.date.is_none() {
+                let key = [
+                    "date",
+                    "published",
+                    "pubdate",
+                    "publishdate",
+                    "date_published",
+                    "created",
+                ]
+                .into_iter()
+                .find(|k| fm.map.get(*k).is_some_and(|v| !v.is_null()))
+                .unwrap_or("date");
+                return Err(ParseError::at(
+                    fm.line_of(key),
+                    format!("{key}: cannot read {s:?} as a date (write it as YYYY-MM-DD)"),
+                ));
+            }
+        }
+        a.standfirst = fm.text(&[
+            "standfirst",
+            "summary",
+            "description",
+            "excerpt",
+            "subtitle",
+            "dek",
+            "lede",
+        ]);
+        let mut tags = list(fm.get(&["tags"]), true);
+        for extra in [
+            list(fm.get(&["categories"]), true),
+            list(fm.get(&["keywords"]), true),
+        ] {
+            for t in extra {
+                if !tags.iter().any(|x| x.eq_ignore_ascii_case(&t)) {
+                    tags.push(t);
+                }
+            }
+        }
+        a.tags = tags;
+        a.authors = list(fm.get(&["authors", "author", "byline"]), false);
+        a.themes = list(fm.get(&["themes", "theme"]), true);
+        let base = a.url.as_deref().and_then(|u| Url::parse(u).ok());
+        let base = base.as_ref().or(ctx.base_url);
+        match fm.get(&["image", "cover", "featured_image", "thumbnail", "og_image"]) {
+            Some(Value::Object(m)) => {
+                let get = |keys: &[&str]| keys.iter().find_map(|k| m.get(*k)).and_then(text);
+                a.image_url = get(&["url", "src", "path", "image"])
+                    .and_then(|u| absolute(&u, base))
+                    .map(String::from);
+                a.caption = get(&["caption", "alt", "title"]);
+                a.image_credit = get(&["credit", "credits", "source", "copyright"]);
+            }
+            Some(v) => {
+                a.image_url = text(v).and_then(|u| absolute(&u, base)).map(String::from);
+            }
+            None => {}
+        }
+        if a.caption.is_none() {
+            a.caption = fm.text(&["image_caption", "caption"]);
+        }
+        if a.image_credit.is_none() {
+            a.image_credit = fm.text(&["image_credit", "credit"]);
+        }
+    }
+    let base = a.url.as_deref().and_then(|u| Url::parse(u).ok());
+    let base = base.as_ref().or(ctx.base_url);
+    render_body(body, &mut a, base)?;
+    if a.title.is_empty() {
+        return Err(ParseError::at(
+            1,
+            "no title: set `title:` in the front matter or start the text with a `# Title` line",
+        ));
+    }
+    Ok(a)
+}
+
+/// One top-level Markdown block: its events and what it is.
+struct Block<'a> {
+    events: Vec<Event<'a>>,
+    text: String,
+    kind: Kind,
+}
+
+#[derive(PartialEq)]
+enum Kind {
+    H1,
+    Paragraph,
+    Quote,
+    Other,
+}
+
+fn blocks(body: &str) -> Vec<Block<'_>> {
+    let opts = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS;
+    let mut out: Vec<Block<'_>> = Vec::new();
+    let mut depth = 0usize;
+    for ev in Parser::new_ext(body, opts) {
+        if depth == 0 {
+            let kind = match &ev {
+                Event::Start(Tag::Heading {
+                    level: HeadingLevel::H1,
+                    ..
+                }) => Kind::H1,
+                Event::Start(Tag::Paragraph) => Kind::Paragraph,
+                Event::Start(Tag::BlockQuote(_)) => Kind::Quote,
+                _ => Kind::Other,
+            };
+            out.push(Block {
+                events: Vec::new(),
+                text: String::new(),
+                kind,
+            });
+        }
+        match &ev {
+            Event::Start(_) => depth += 1,
+            Event::End(_) => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        if let Some(b) = out.last_mut() {
+            b.events.push(ev);
+        }
+    }
+    for b in &mut out {
+        b.text = plain_text(&b.events);
+    }
+    out
+}
+
+/// The plain text of some events: block ends become line breaks, images and
+/// raw HTML are left out.
+fn plain_text(events: &[Event<'_>]) -> String {
+    let mut s = String::new();
+    let mut in_image = 0usize;
+    for ev in events {
+        match ev {
+            Event::Start(Tag::Image { .. }) => in_image += 1,
+            Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
+            Event::Text(t) | Event::Code(t) if in_image == 0 => s.push_str(t),
+            Event::SoftBreak => s.push(' '),
+            Event::HardBreak => s.push('\n'),
+            Event::End(
+                TagEnd::Paragraph
+                | TagEnd::Heading(_)
+                | TagEnd::Item
+                | TagEnd::CodeBlock
+                | TagEnd::TableRow
+                | TagEnd::TableHead,
+            ) => s.push('\n'),
+            Event::End(TagEnd::TableCell) => s.push(' '),
+            _ => {}
+        }
+    }
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), ParseError> {
+    let mut blocks = blocks(body);
+
+    // A leading H1 is the title (or repeats it); either way it leaves the body.
+    if let Some(first) = blocks.first()
+        && first.kind == Kind::H1
+    {
+        if a.title.is_empty() {
+            a.title = first.text.clone();
+            blocks.remove(0);
+        } else if quotes::words(&first.text) == quotes::words(&a.title) {
+            blocks.remove(0);
+        }
+    }
+    // "*9 August 2017*" right under the title is the date line.
+    if let Some(first) = blocks.first()
+        && first.kind == Kind::Paragraph
+        && let Some(d) = date::parse_date(&first.text)
+        && a.date.is_none_or(|x| x == d)
+    {
+        a.date = Some(d);
+        blocks.remove(0);
+    }
+
+    // Block quotes that repeat a paragraph's sentence are pull quotes.
+    let paragraphs: Vec<String> = blocks
+        .iter()
+        .filter(|b| b.kind != Kind::Quote)
+        .map(|b| b.text.clone())
+        .collect();
+    let mut kept = Vec::new();
+    for b in blocks {
+        let text = b.text.replace('\n', " ");
+        if b.kind == Kind::Quote && paragraphs.iter().any(|p| quotes::repeats(&text, p)) {
+            a.pull_quotes.push(text);
+        } else {
+            kept.push(b);
+        }
+    }
+
+    if a.image_url.is_none() {
+        a.image_url = kept
+            .iter()
+            .flat_map(|b| &b.events)
+            .find_map(|ev| match ev {
+                Event::Start(Tag::Image { dest_url, .. }) => absolute(dest_url, base),
+                _ => None,
+            })
+            .map(String::from);
+    }
+    a.body_text = kept
+        .iter()
+        .map(|b| b.text.as_str())
+        .filter(|t| !t.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    // The article's title is its only H1: body headings start at H2.
+    let events = kept.into_iter().flat_map(|b| b.events).map(|ev| match ev {
+        Event::Start(Tag::Heading {
+            level: HeadingLevel::H1,
+            id,
+            classes,
+            attrs,
+        }) => Event::Start(Tag::Heading {
+            level: HeadingLevel::H2,
+            id,
+            classes,
+            attrs,
+        }),
+        Event::End(TagEnd::Heading(HeadingLevel::H1)) => {
+            Event::End(TagEnd::Heading(HeadingLevel::H2))
+        }
+        ev => ev,
+    });
+    let mut html = String::new();
+    pulldown_cmark::html::push_html(&mut html, events);
+    a.body_html = super::sanitize::sanitize_html(&html, base);
+    a.title = super::clean_text(&a.title).trim().to_string();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    fn md(s: &str) -> Result<Article, ParseError> {
+        let base = Url::parse("https://news.example.org/").unwrap();
+        parse(
+            &crate::parse::clean_text(s),
+            &Context {
+                base_url: Some(&base),
+            },
+        )
+    }
+
+    const BODY: &str = "The jury met in a hotel by the sea. Nobody expected a debut to win the main prize.\n\nThe director thanked his teacher and left before the party.";
+
+    #[test]
+    fn yaml_front_matter_fields() {
+        let a = md(&format!(
+            "---\ntitle: \"Festival notes: Sochi\"\ndate: 2022-10-14 09:30:00 +03:00\nid: festival-notes-2022\nurl: /2022/10/festival-notes/\nsummary: A week at the Kinotavr festival\ntags: [Festivals, Cinema]\nauthors:\n  - Ana Lima\n  - name: Ivo Sem\nimage:\n  url: img/jury.jpg\n  caption: The jury\n  credit: Ivo Sem\nthemes: [festivals]\nlayout: post\ndraft: false\nweight: 3\n---\n{BODY}\n"
+        ))
+        .unwrap();
+        assert_eq!(a.title, "Festival notes: Sochi");
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2022, 10, 14));
+        assert_eq!(a.explicit_id.as_deref(), Some("festival-notes-2022"));
+        assert_eq!(
+            a.url.as_deref(),
+            Some("https://news.example.org/2022/10/festival-notes/")
+        );
+        assert_eq!(
+            a.standfirst.as_deref(),
+            Some("A week at the Kinotavr festival")
+        );
+        assert_eq!(a.tags, ["Festivals", "Cinema"]);
+        assert_eq!(a.authors, ["Ana Lima", "Ivo Sem"]);
+        // Relative image URLs resolve against the article's own URL.
+        assert_eq!(
+            a.image_url.as_deref(),
+            Some("https://news.example.org/2022/10/festival-notes/img/jury.jpg")
+        );
+        assert_eq!(a.caption.as_deref(), Some("The jury"));
+        assert_eq!(a.image_credit.as_deref(), Some("Ivo Sem"));
+        assert_eq!(a.themes, ["festivals"]);
+        assert_eq!(a.body_text.split("\n\n").count(), 2);
+        assert!(
+            a.body_html.starts_with("<p>The jury met"),
+            "{}",
+            a.body_html
+        );
+    }
+
+    #[test]
+    fn toml_front_matter_with_native_datetime() {
+        let a = md(&format!(
+            "+++\ntitle = \"Night trains\"\ndate = 2018-09-17T08:00:00Z\nauthor = \"Ana Lima\"\ndescription = \"Sleeper cars of the south\"\ntags = \"rail, travel\"\nimage = \"https://cdn.example.net/t.jpg\"\n[extra]\nfoo = 1\n+++\n{BODY}"
+        ))
+        .unwrap();
+        assert_eq!(a.title, "Night trains");
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2018, 9, 17));
+        assert_eq!(a.authors, ["Ana Lima"]);
+        assert_eq!(a.tags, ["rail", "travel"]);
+        assert_eq!(a.standfirst.as_deref(), Some("Sleeper cars of the south"));
+        assert_eq!(
+            a.image_url.as_deref(),
+            Some("https://cdn.example.net/t.jpg")
+        );
+    }
+
+    #[test]
+    fn leading_h1_is_the_title_and_leaves_the_body() {
+        let a = md(&format!(
+            "# Night trains\n\n*17 Sep 2018*\n\n{BODY}\n\n# Later heading\n"
+        ))
+        .unwrap();
+        assert_eq!(a.title, "Night trains");
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2018, 9, 17));
+        assert!(!a.body_html.contains("Night trains"), "{}", a.body_html);
+        assert!(!a.body_text.contains("2018"));
+        assert!(
+            a.body_html.contains("<h2>Later heading</h2>"),
+            "{}",
+            a.body_html
+        );
+    }
+
+    #[test]
+    fn h1_repeating_the_front_matter_title_is_dropped() {
+        let a = md(&format!(
+            "---\ntitle: Night trains\n---\n\n# Night Trains\n\n{BODY}"
+        ))
+        .unwrap();
+        assert_eq!(a.title, "Night trains");
+        assert!(!a.body_text.contains("Night"), "{}", a.body_text);
+    }
+
+    #[test]
+    fn repeating_block_quote_is_a_pull_quote_other_quotes_stay() {
+        let a = md(&format!(
+            "# T\n\n{BODY}\n\n> Nobody expected a debut to win the main prize\n\n> “A film is a letter to strangers,” said a critic.\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            a.pull_quotes,
+            ["Nobody expected a debut to win the main prize"]
+        );
+        assert!(a.body_html.contains("<blockquote>"), "{}", a.body_html);
+        assert!(a.body_text.contains("letter to strangers"));
+        assert_eq!(
+            a.body_html.matches("main prize").count(),
+            1,
+            "{}",
+            a.body_html
+        );
+    }
+
+    #[test]
+    fn hostile_markdown_is_sanitized() {
+        let a = md("# T\n\n[x](javascript:alert(1)) <script>alert(2)</script> <img src=x onerror=alert(3)> [rel](/about/)\n").unwrap();
+        let h = &a.body_html;
+        assert!(
+            !h.contains("javascript") && !h.contains("<script") && !h.contains("onerror"),
+            "{h}"
+        );
+        assert!(h.contains("https://news.example.org/about/"), "{h}");
+    }
+
+    #[test]
+    fn malformed_front_matter_names_the_line() {
+        let e = md("---\ntitle: ok\ntags: [a, b\ndate: x\n---\nbody").unwrap_err();
+        assert!(e.line.is_some_and(|l| (3..=5).contains(&l)), "{e}");
+        assert!(e.message.contains("YAML"), "{e}");
+        let e = md("+++\ntitle = \"ok\"\ndate = = 2\n+++\nbody").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = md("---\ntitle: never closed\n\nbody").unwrap_err();
+        assert_eq!(e.line, Some(1), "{e}");
+        assert!(e.message.contains("never closed"), "{e}");
+        let e = md("---\n- a list\n---\nbody").unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+    }
+
+    #[test]
+    fn unreadable_date_and_missing_title_are_errors() {
+        let e = md("---\ntitle: T\nlayout: x\ndate: next tuesday\n---\nbody").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(e.message.contains("next tuesday"), "{e}");
+        let e = md("---\nlayout: x\n---\nJust text.").unwrap_err();
+        assert!(e.message.contains("no title"), "{e}");
+    }
+
+    #[test]
+    fn image_as_string_and_first_body_image() {
+        let a = md("---\ntitle: T\nimage: \"javascript:alert(1)\"\n---\nx").unwrap();
+        assert_eq!(a.image_url, None);
+        let a = md("# T\n\n![a still](/i/still.jpg)\n\nText.").unwrap();
+        assert_eq!(
+            a.image_url.as_deref(),
+            Some("https://news.example.org/i/still.jpg")
+        );
+        assert_eq!(a.body_text, "Text.");
+    }
+
+    #[test]
+    fn crlf_and_bom_front_matter() {
+        let bytes = "\u{feff}---\r\ntitle: Кино\r\ndate: 9 August 2017\r\n---\r\nТекст.\r\n";
+        let (f, a) =
+            crate::parse::parse_bytes(bytes.as_bytes(), Some("md"), &Context { base_url: None })
+                .unwrap();
+        assert_eq!(f, crate::model::Format::Markdown);
+        assert_eq!(a.title, "Кино");
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2017, 8, 9));
+        assert_eq!(a.body_text, "Текст.");
+    }
 }

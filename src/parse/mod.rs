@@ -7,6 +7,7 @@
 pub mod date;
 pub mod html;
 pub mod markdown;
+pub mod quotes;
 pub mod sanitize;
 pub mod text;
 

@@ -158,10 +158,18 @@ impl Store {
                     continue;
                 }
             };
-            let id = parsed
-                .article
-                .explicit_id
-                .clone()
+            // Ids are forever: a file that already feeds a live article keeps
+            // that article's id even if its stated id (or canonical URL)
+            // changes, so an edit never turns one article into two.
+            let current: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1",
+                    [&v.key],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let id = current
+                .or_else(|| parsed.article.explicit_id.clone())
                 .or_else(|| batch.moved_from.get(&v.hash).cloned())
                 .unwrap_or_else(|| parsed.derived_id.clone());
 
@@ -457,6 +465,28 @@ mod tests {
         assert_eq!(o.rejected.len(), 1);
         assert!(o.rejected[0].1.contains("a.txt"));
         assert_eq!(s.article("x").unwrap().unwrap().article.title, "A");
+    }
+
+    #[test]
+    fn changed_explicit_id_keeps_the_stored_id() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h1", Some("x"), "A")],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h2", Some("y"), "A2")],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        assert_eq!((o.new, o.updated), (0, 1));
+        let all = s.articles().unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(
+            (all[0].id.as_str(), all[0].article.title.as_str()),
+            ("x", "A2")
+        );
     }
 
     #[test]

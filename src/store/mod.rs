@@ -14,6 +14,7 @@ mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
 pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
+pub use themes::{ArticleThemes, ThemeAssignment};
 
 use std::path::{Path, PathBuf};
 

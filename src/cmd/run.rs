@@ -1,0 +1,180 @@
+//! `newsdesk run`: the whole job, for cron — ingest → classify → feeds →
+//! digest (when due) → send (when configured).
+//!
+//! Each step's failure is reported and the later steps still run when they
+//! can; the worst exit code wins. The run holds the site lock throughout, so
+//! overlapping cron invocations never interleave.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::{Globals, report_file_error};
+use crate::config::Config;
+use crate::error::{Exit, exit_for};
+use crate::ingest::{self, IngestOptions};
+use crate::lock::RunLock;
+use crate::store::Store;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Print one JSON object with per-step counts and timings.
+    #[arg(long)]
+    pub json: bool,
+    /// If another run holds the lock, wait up to SECS for it instead of exiting 75.
+    #[arg(long, value_name = "SECS", default_value_t = 0)]
+    pub wait: u64,
+    /// Re-read every archive file and rebuild everything, even if unchanged.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What one step did, for the summary line and `--json`.
+#[derive(Debug, Serialize)]
+pub struct StepReport {
+    pub step: &'static str,
+    /// Whether the step changed anything (decides `-q` output).
+    pub changed: bool,
+    pub summary: String,
+    pub counts: serde_json::Value,
+    pub elapsed_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub exit: u8,
+}
+
+#[derive(Debug, Serialize)]
+struct RunReport<'a> {
+    exit: u8,
+    elapsed_ms: f64,
+    steps: &'a [StepReport],
+}
+
+/// Runs the steps in order and collects their reports.
+pub struct Runner<'a> {
+    pub config: &'a Config,
+    pub store: Store,
+    pub g: &'a Globals,
+    pub force: bool,
+    pub steps: Vec<StepReport>,
+    pub exit: Exit,
+}
+
+/// A step's successful outcome: whether it changed anything, its summary line,
+/// its counts, and the exit code it implies (e.g. 65 for rejected files).
+pub struct StepOutcome {
+    pub changed: bool,
+    pub summary: String,
+    pub counts: serde_json::Value,
+    pub exit: Exit,
+}
+
+impl Runner<'_> {
+    fn step(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Result<StepOutcome>) {
+        let start = Instant::now();
+        let result = f(self);
+        let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+        let report = match result {
+            Ok(o) => StepReport {
+                step: name,
+                changed: o.changed,
+                summary: o.summary,
+                counts: o.counts,
+                elapsed_ms,
+                error: None,
+                exit: o.exit.code(),
+            },
+            Err(e) => {
+                let code = exit_for(&e);
+                eprintln!("newsdesk: {name}: error: {e:#}");
+                StepReport {
+                    step: name,
+                    changed: false,
+                    summary: format!("{name} failed: {e:#}"),
+                    counts: serde_json::Value::Null,
+                    elapsed_ms,
+                    error: Some(format!("{e:#}")),
+                    exit: code.code(),
+                }
+            }
+        };
+        self.exit.add(exit_from_code(report.exit));
+        self.steps.push(report);
+    }
+}
+
+fn exit_from_code(code: u8) -> Exit {
+    match code {
+        0 => Exit::Ok,
+        65 => Exit::DataErr,
+        66 => Exit::NoInput,
+        69 => Exit::Unavailable,
+        73 => Exit::CantCreate,
+        75 => Exit::TempFail,
+        78 => Exit::Config,
+        _ => Exit::Other,
+    }
+}
+
+pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
+    let started = Instant::now();
+    // Configuration errors stop before any work.
+    let config = g.load_config()?;
+    let _lock = RunLock::acquire(
+        &RunLock::path_for(&config.store_path()),
+        Duration::from_secs(args.wait),
+    )?;
+    let store = g.open_store(&config)?;
+    let mut r = Runner {
+        config: &config,
+        store,
+        g,
+        force: args.force,
+        steps: Vec::new(),
+        exit: Exit::Ok,
+    };
+
+    r.step("ingest", ingest_step);
+
+    if args.json {
+        let report = RunReport {
+            exit: r.exit.code(),
+            elapsed_ms: started.elapsed().as_secs_f64() * 1000.0,
+            steps: &r.steps,
+        };
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        for s in &r.steps {
+            if !g.quiet || s.changed || s.error.is_some() {
+                println!("{}", s.summary);
+            }
+        }
+    }
+    Ok(r.exit)
+}
+
+fn ingest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    let report = ingest::ingest(
+        r.config,
+        &mut r.store,
+        r.g.now,
+        &IngestOptions {
+            force: r.force,
+            ..Default::default()
+        },
+    )?;
+    for (file, msg) in &report.outcome.rejected {
+        report_file_error(file, msg);
+    }
+    Ok(StepOutcome {
+        changed: report.changed(),
+        summary: report.summary(),
+        counts: serde_json::to_value(&report)?,
+        exit: if report.outcome.rejected.is_empty() {
+            Exit::Ok
+        } else {
+            Exit::DataErr
+        },
+    })
+}

@@ -1,0 +1,134 @@
+//! Pull-quote recognition shared by the parsers.
+//!
+//! A pull quote is a short standalone excerpt that repeats, word for word, a
+//! sentence of the body nearby. Exports differ in punctuation, quote marks and
+//! spacing, so texts are compared as sequences of normalised words: case
+//! folded, curly quotes and dashes unified, punctuation around words dropped.
+
+/// The normalised words of a text, for word-for-word comparison.
+pub fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| c.is_whitespace() || matches!(c, '—' | '–' | '/' | '…'))
+        .map(|w| {
+            let w: String = w
+                .chars()
+                .map(|c| match c {
+                    '’' | '‘' | 'ʼ' | '`' | '´' => '\'',
+                    '‐' | '‑' | '‒' => '-',
+                    c => c,
+                })
+                .collect();
+            w.trim_matches(|c: char| !c.is_alphanumeric())
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect()
+}
+
+/// Splits a paragraph into sentences at `.`, `!`, `?` or `…` followed by
+/// whitespace (after any closing quotes or brackets).
+pub fn sentences(paragraph: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut chars = paragraph.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if matches!(c, '.' | '!' | '?' | '…') {
+            // Closing quotes and brackets belong to the sentence they end.
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, n)) = chars.peek() {
+                if matches!(
+                    n,
+                    '.' | '!' | '?' | '…' | '"' | '”' | '’' | '\'' | ')' | '»' | ']'
+                ) {
+                    end = j + n.len_utf8();
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            if chars.peek().is_none_or(|&(_, n)| n.is_whitespace()) {
+                let s = paragraph[start..end].trim();
+                if !s.is_empty() {
+                    out.push(s);
+                }
+                start = end;
+            }
+        }
+    }
+    let rest = paragraph[start..].trim();
+    if !rest.is_empty() {
+        out.push(rest);
+    }
+    out
+}
+
+/// Fewest words a quote must have to count as a pull quote at all: shorter
+/// runs repeat by coincidence ("In the end").
+const MIN_WORDS: usize = 4;
+/// A run of this many words repeated verbatim is no coincidence even if it is
+/// only part of a sentence (an abridged pull quote).
+const LONG_RUN: usize = 8;
+
+/// Whether `quote` repeats a sentence of `source` word for word: equal to a
+/// whole sentence, or a run of at least [`LONG_RUN`] consecutive words of one.
+pub fn repeats(quote: &str, source: &str) -> bool {
+    let q = words(quote);
+    if q.len() < MIN_WORDS {
+        return false;
+    }
+    sentences(source).into_iter().any(|s| {
+        let s = words(s);
+        s == q || (q.len() >= LONG_RUN && s.windows(q.len()).any(|w| w == q.as_slice()))
+    })
+}
+
+/// Whether a paragraph ends with a full stop (an ellipsis does not count):
+/// pull quotes in exports never do, body paragraphs almost always do.
+pub fn ends_with_full_stop(s: &str) -> bool {
+    let t = s.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '”' | '’' | '\'' | ')' | '»')
+    });
+    t.ends_with('.') && !t.ends_with("..")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_after_closing_quotes() {
+        assert_eq!(
+            sentences("He said “no.” Then he left! Did he? Yes"),
+            vec!["He said “no.”", "Then he left!", "Did he?", "Yes"]
+        );
+        assert_eq!(
+            sentences("Version 1.5 is out."),
+            vec!["Version 1.5 is out."]
+        );
+    }
+
+    #[test]
+    fn repeats_ignores_quotes_case_and_spacing() {
+        let body = "First thing. “There is no money  here,” she says. Last.";
+        assert!(repeats("There is no money here, she says", body));
+        assert!(repeats("\"there is NO money here,\"  she says", body));
+        assert!(
+            !repeats("There is no money", body),
+            "part of a sentence, too short"
+        );
+        assert!(!repeats("Last", body), "too few words");
+        let long = "The festival had never before shown a film made in the mountains of the south.";
+        assert!(repeats(
+            "never before shown a film made in the mountains",
+            long
+        ));
+    }
+
+    #[test]
+    fn full_stop_detection() {
+        assert!(ends_with_full_stop("It ended."));
+        assert!(ends_with_full_stop("“It ended.”"));
+        assert!(!ends_with_full_stop("It ended"));
+        assert!(!ends_with_full_stop("It ended..."));
+        assert!(!ends_with_full_stop("It ended?"));
+    }
+}

@@ -1,0 +1,366 @@
+//! Compiling every term of every theme into one Aho–Corasick automaton, and
+//! turning an article into per-(term, field) match counts with one pass over
+//! its folded text.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use anyhow::{Result, bail};
+
+use super::ArticleText;
+use super::normalize::{fold, fold_into};
+use crate::config::ThemeConfig;
+
+/// Where in an article a match was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Field {
+    Title,
+    Standfirst,
+    Caption,
+    Tags,
+    /// The first two body paragraphs (at most [`LEAD_WORDS`] words).
+    Lead,
+    /// The rest of the body.
+    Body,
+}
+
+pub const FIELDS: [Field; 6] = [
+    Field::Title,
+    Field::Standfirst,
+    Field::Caption,
+    Field::Tags,
+    Field::Lead,
+    Field::Body,
+];
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Title => "title",
+            Field::Standfirst => "standfirst",
+            Field::Caption => "caption",
+            Field::Tags => "tags",
+            Field::Lead => "lead",
+            Field::Body => "body",
+        }
+    }
+
+    pub fn weight(self, w: &crate::config::FieldWeights) -> f64 {
+        match self {
+            Field::Title => w.title,
+            Field::Standfirst => w.standfirst,
+            Field::Caption => w.caption,
+            Field::Tags => w.tags,
+            Field::Lead => w.lead,
+            Field::Body => w.body,
+        }
+    }
+}
+
+/// The lead ends after two paragraphs or this many words, whichever is first.
+pub const LEAD_WORDS: usize = 150;
+/// Body text beyond the lead up to this length counts in full; longer bodies
+/// are damped by `sqrt(BODY_NORM_WORDS / words)` so that mentions per length,
+/// not raw mentions, matter.
+pub const BODY_NORM_WORDS: f64 = 400.0;
+
+/// What a compiled term stands for inside one theme.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub theme: usize,
+    /// `Some(group index)`, or `None` for an exclusion term.
+    pub group: Option<usize>,
+    /// The term as the editor wrote it (for explanations).
+    pub term: String,
+    pub weight: f64,
+}
+
+/// All themes' terms compiled together.
+pub struct Matcher {
+    ac: Option<AhoCorasick>,
+    /// Pattern id → the targets it stands for (one folded term may appear in
+    /// several groups or themes).
+    pattern_targets: Vec<Vec<u32>>,
+    pub targets: Vec<Target>,
+}
+
+impl Matcher {
+    pub fn compile(themes: &[ThemeConfig]) -> Result<Matcher> {
+        let mut patterns: Vec<String> = Vec::new();
+        let mut by_pattern: HashMap<String, usize> = HashMap::new();
+        let mut pattern_targets: Vec<Vec<u32>> = Vec::new();
+        let mut targets = Vec::new();
+        let mut add = |term: &str, target: Target| -> Result<()> {
+            let Some(p) = pattern_for(term) else {
+                bail!(
+                    "theme {}: term {term:?} has no letters or digits",
+                    themes[target.theme].id
+                );
+            };
+            let tid = targets.len() as u32;
+            targets.push(target);
+            let pid = *by_pattern.entry(p.clone()).or_insert_with(|| {
+                patterns.push(p);
+                pattern_targets.push(Vec::new());
+                patterns.len() - 1
+            });
+            pattern_targets[pid].push(tid);
+            Ok(())
+        };
+        for (ti, t) in themes.iter().enumerate() {
+            for (gi, g) in t.groups.iter().enumerate() {
+                for term in &g.terms {
+                    add(
+                        term.text(),
+                        Target {
+                            theme: ti,
+                            group: Some(gi),
+                            term: term.text().to_string(),
+                            weight: term.weight(),
+                        },
+                    )?;
+                }
+            }
+            for term in &t.exclude {
+                add(
+                    term,
+                    Target {
+                        theme: ti,
+                        group: None,
+                        term: term.clone(),
+                        weight: 0.0,
+                    },
+                )?;
+            }
+        }
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            // Standard semantics so overlapping matches are all reported
+            // ("film" and "film festival" both count); a DFA is fastest for
+            // the few thousand patterns themes have.
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns)
+                    .or_else(|_| {
+                        AhoCorasick::builder()
+                            .match_kind(MatchKind::Standard)
+                            .build(&patterns)
+                    })?,
+            )
+        };
+        Ok(Matcher {
+            ac,
+            pattern_targets,
+            targets,
+        })
+    }
+
+    /// Counts matches per (target, field), sorted by target then field.
+    pub fn hits(&self, doc: &Prepared) -> Vec<Hit> {
+        let Some(ac) = &self.ac else {
+            return Vec::new();
+        };
+        let mut raw: Vec<(u32, Field)> = Vec::new();
+        for m in ac.find_overlapping_iter(doc.text.as_str()) {
+            let Some(field) = doc.field_at(m.start()) else {
+                continue;
+            };
+            for &t in &self.pattern_targets[m.pattern().as_usize()] {
+                raw.push((t, field));
+            }
+        }
+        raw.sort_unstable();
+        let mut out: Vec<Hit> = Vec::new();
+        for (t, f) in raw {
+            match out.last_mut() {
+                Some(h) if h.target == t && h.field == f => h.count += 1,
+                _ => out.push(Hit {
+                    target: t,
+                    field: f,
+                    count: 1,
+                }),
+            }
+        }
+        out
+    }
+}
+
+/// `count` matches of one target in one field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub target: u32,
+    pub field: Field,
+    pub count: u32,
+}
+
+/// The search pattern of a term: its folded words with a leading space, and
+/// a trailing space unless the term ends in `*` (a prefix match).
+pub fn pattern_for(term: &str) -> Option<String> {
+    let (body, prefix) = match term.trim().strip_suffix('*') {
+        Some(b) => (b, true),
+        None => (term, false),
+    };
+    let folded = fold(body);
+    if folded.is_empty() {
+        return None;
+    }
+    let mut p = String::with_capacity(folded.len() + 1);
+    p.push(' ');
+    p.push_str(&folded);
+    if prefix {
+        p.pop();
+    }
+    Some(p)
+}
+
+/// An article folded into one searchable string, with the byte ranges of
+/// its fields.
+pub struct Prepared {
+    pub text: String,
+    /// (field, start, end) in `text`, in order.
+    ranges: Vec<(Field, usize, usize)>,
+    /// Words in the body after the lead (for length damping).
+    pub body_words: usize,
+}
+
+impl Prepared {
+    pub fn new(a: &ArticleText<'_>) -> Prepared {
+        let cap = a.title.len()
+            + a.standfirst.map_or(0, str::len)
+            + a.caption.map_or(0, str::len)
+            + a.body_text.len()
+            + 64;
+        let mut text = String::with_capacity(cap);
+        text.push(' ');
+        let mut ranges = Vec::with_capacity(6);
+        // A "| " between fields keeps a phrase from matching across them.
+        let mut field = |text: &mut String, f: Field, s: &str| {
+            let start = text.len();
+            fold_into(s, text);
+            ranges.push((f, start, text.len()));
+            text.push_str("| ");
+        };
+        field(&mut text, Field::Title, a.title);
+        field(&mut text, Field::Standfirst, a.standfirst.unwrap_or(""));
+        field(&mut text, Field::Caption, a.caption.unwrap_or(""));
+        let start = text.len();
+        for tag in a.tags {
+            fold_into(tag, &mut text);
+            text.push_str("| ");
+        }
+        ranges.push((Field::Tags, start, text.len()));
+
+        // Body: fold paragraph by paragraph to find where the lead ends.
+        let start = text.len();
+        let mut lead_end = None;
+        let mut words = 0usize;
+        let mut lead_words = 0usize;
+        for (i, para) in a
+            .body_text
+            .split("\n\n")
+            .filter(|p| !p.trim().is_empty())
+            .enumerate()
+        {
+            let pstart = text.len();
+            let n = fold_into(para, &mut text);
+            if lead_end.is_none() {
+                if words + n >= LEAD_WORDS {
+                    // Cut inside this paragraph after the LEAD_WORDS-th word.
+                    let need = LEAD_WORDS - words;
+                    let cut = text[pstart..]
+                        .match_indices(' ')
+                        .nth(need.saturating_sub(1))
+                        .map_or(text.len(), |(k, _)| pstart + k + 1);
+                    lead_end = Some(cut);
+                    lead_words = LEAD_WORDS;
+                } else if i == 1 {
+                    lead_end = Some(text.len());
+                    lead_words = words + n;
+                }
+            }
+            words += n;
+        }
+        let lead_end = lead_end.unwrap_or_else(|| {
+            lead_words = words;
+            text.len()
+        });
+        ranges.push((Field::Lead, start, lead_end));
+        ranges.push((Field::Body, lead_end, text.len()));
+        text.push_str("| ");
+        Prepared {
+            text,
+            ranges,
+            body_words: words - lead_words,
+        }
+    }
+
+    /// The field a match starting at `pos` (the space before its first word) is in.
+    fn field_at(&self, pos: usize) -> Option<Field> {
+        // A match starts at the space before its first word; that space is
+        // the last byte of the previous field's range for a field's first
+        // word, so look at pos + 1 (the word's first byte).
+        let p = pos + 1;
+        self.ranges
+            .iter()
+            .find(|(_, s, e)| p >= *s && p < *e)
+            .map(|(f, _, _)| *f)
+    }
+
+    /// The damping factor for matches in the body after the lead.
+    pub fn body_factor(&self) -> f64 {
+        let w = self.body_words as f64;
+        if w <= BODY_NORM_WORDS {
+            1.0
+        } else {
+            (BODY_NORM_WORDS / w).sqrt()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text<'a>(title: &'a str, body: &'a str) -> ArticleText<'a> {
+        ArticleText {
+            title,
+            body_text: body,
+            ..ArticleText::default()
+        }
+    }
+
+    #[test]
+    fn patterns_mark_word_boundaries_and_prefixes() {
+        assert_eq!(pattern_for("Oscar").unwrap(), " oscar ");
+        assert_eq!(pattern_for("Chechen*").unwrap(), " chechen");
+        assert_eq!(pattern_for("Palme d'Or").unwrap(), " palme dor ");
+        assert!(pattern_for("--").is_none());
+    }
+
+    #[test]
+    fn fields_are_located_and_lead_is_two_paragraphs() {
+        let body = "alpha one.\n\nbeta two.\n\ngamma three.";
+        let d = Prepared::new(&text("Title words", body));
+        let at = |w: &str| d.field_at(d.text.find(&format!(" {w} ")).unwrap());
+        assert_eq!(at("title"), Some(Field::Title));
+        assert_eq!(at("words"), Some(Field::Title));
+        assert_eq!(at("alpha"), Some(Field::Lead));
+        assert_eq!(at("two"), Some(Field::Lead));
+        assert_eq!(at("gamma"), Some(Field::Body));
+        assert_eq!(d.body_words, 2);
+    }
+
+    #[test]
+    fn a_long_first_paragraph_ends_the_lead_after_150_words() {
+        let words: Vec<String> = (0..300).map(|i| format!("w{i}")).collect();
+        let d = Prepared::new(&text("T", &words.join(" ")));
+        let at = |w: &str| d.field_at(d.text.find(&format!(" {w} ")).unwrap());
+        assert_eq!(at("w149"), Some(Field::Lead));
+        assert_eq!(at("w150"), Some(Field::Body));
+        assert_eq!(d.body_words, 150);
+    }
+}

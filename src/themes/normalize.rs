@@ -1,0 +1,228 @@
+//! Folding text and terms to one comparable form, so that matching is a plain
+//! substring search: lowercase, compatibility-decomposed with combining marks
+//! removed ("Kinó" = "kino", "Ёлка" = "елка"), apostrophes and modifier letters
+//! dropped inside words ("T'bilisi" = "Tʼbilisi" = "Tbilisi"), and every run of
+//! other non-alphanumeric characters turned into one space.
+//!
+//! The folded form is a sequence of words each followed by one space; callers
+//! put a space in front, so a word is always found as `" word "` and a prefix
+//! as `" word"`: that is how word boundaries are enforced ("Oscar" never
+//! matches inside "Oscarsson").
+
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
+
+/// Appends the folded form of `text` to `out` (each word followed by a space)
+/// and returns the number of words appended.
+pub fn fold_into(text: &str, out: &mut String) -> usize {
+    let mut f = Folder {
+        out,
+        in_word: false,
+        words: 0,
+    };
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        // Fast path: a run of ASCII letters and digits is copied and
+        // lowercased in place (most archive text is mostly ASCII).
+        if b.is_ascii_alphanumeric() {
+            let start = i;
+            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+            }
+            let at = f.out.len();
+            f.out.push_str(&text[start..i]);
+            f.out[at..].make_ascii_lowercase();
+            f.in_word = true;
+            continue;
+        }
+        if b.is_ascii() {
+            i += 1;
+            if b == b'\'' || b == b'`' {
+                f.apostrophe(&text[i..]);
+            } else {
+                f.end_word();
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        i += c.len_utf8();
+        if is_apostrophe(c) {
+            f.apostrophe(&text[i..]);
+            continue;
+        }
+        if is_invisible_joiner(c) {
+            continue;
+        }
+        decompose_compatible(c, |d| {
+            // A combining mark or modifier letter leaves the word intact.
+            if is_combining_mark(d) || is_modifier_letter(d) {
+                return;
+            }
+            for l in d.to_lowercase() {
+                f.push_folded(l);
+            }
+        });
+    }
+    f.end_word();
+    f.words
+}
+
+/// The folded form of `text` as a new string (words each followed by a space).
+pub fn fold(text: &str) -> String {
+    let mut s = String::with_capacity(text.len() + 1);
+    fold_into(text, &mut s);
+    s
+}
+
+struct Folder<'a> {
+    out: &'a mut String,
+    in_word: bool,
+    words: usize,
+}
+
+impl Folder<'_> {
+    fn push(&mut self, c: char) {
+        self.out.push(c);
+        self.in_word = true;
+    }
+
+    /// Letters that have no decomposition but that editors and sources
+    /// routinely write without their stroke or ligature.
+    fn push_folded(&mut self, c: char) {
+        match c {
+            'ø' => self.push('o'),
+            'ł' => self.push('l'),
+            'đ' | 'ð' => self.push('d'),
+            'ı' => self.push('i'),
+            'ß' => {
+                self.push('s');
+                self.push('s');
+            }
+            'æ' => {
+                self.push('a');
+                self.push('e');
+            }
+            'œ' => {
+                self.push('o');
+                self.push('e');
+            }
+            'þ' => {
+                self.push('t');
+                self.push('h');
+            }
+            c if c.is_alphanumeric() => self.push(c),
+            _ => self.end_word(),
+        }
+    }
+
+    fn end_word(&mut self) {
+        if self.in_word {
+            self.out.push(' ');
+            self.words += 1;
+            self.in_word = false;
+        }
+    }
+
+    /// An apostrophe inside a word joins ("T'bilisi" → "tbilisi"), except
+    /// before a final "s", where it is an English possessive ("Balagov's" →
+    /// "balagov s", so "Balagov" still matches). Anywhere else it separates.
+    fn apostrophe(&mut self, rest: &str) {
+        let mut ahead = rest.chars();
+        let next = ahead.next();
+        match next {
+            Some(n) if self.in_word && n.is_alphanumeric() => {
+                if matches!(n, 's' | 'S') && !ahead.next().is_some_and(char::is_alphanumeric) {
+                    self.end_word();
+                }
+                // otherwise: join, push nothing
+            }
+            _ => self.end_word(),
+        }
+    }
+}
+
+fn is_apostrophe(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2018}' // ‘
+            | '\u{2019}' // ’
+            | '\u{201B}' // ‛
+            | '\u{00B4}' // ´
+            | '\u{2032}' // ′
+            | '\u{055A}' // Armenian apostrophe
+            | '\u{FF07}' // fullwidth '
+    )
+}
+
+/// Spacing modifier letters (ʼ ʻ ʰ ʹ …) mark aspiration, ejectives or a
+/// transliterated apostrophe ("Tʻbilisi", "Kʼakheti"); they are dropped so the
+/// plain spelling matches.
+fn is_modifier_letter(c: char) -> bool {
+    ('\u{02B0}'..='\u{02FF}').contains(&c)
+}
+
+/// Soft hyphens and zero-width characters inside a word are invisible to a
+/// reader, so they must not split it.
+fn is_invisible_joiner(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}' | '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}'
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn case_punctuation_and_hyphens_become_single_spaces() {
+        assert_eq!(
+            fold("Kabardino-Balkaria, 1998!"),
+            "kabardino balkaria 1998 "
+        );
+        assert_eq!(fold("  The   FILM\n\nschool "), "the film school ");
+        assert_eq!(fold(""), "");
+    }
+
+    #[test]
+    fn diacritics_are_folded_in_latin_and_cyrillic() {
+        assert_eq!(
+            fold("Café Kinó Łódź Søren Straße"),
+            "cafe kino lodz soren strasse "
+        );
+        assert_eq!(fold("Ёлка Йошкар"), "елка иошкар ");
+        assert_eq!(fold("ﬁlm"), "film ");
+    }
+
+    #[test]
+    fn apostrophes_and_modifier_letters_join_words() {
+        for s in ["T'bilisi", "T’bilisi", "Tʼbilisi", "Tʻbilisi", "Tbilisi"] {
+            assert_eq!(fold(s), "tbilisi ", "{s}");
+        }
+        assert_eq!(fold("Palme d’Or"), "palme dor ");
+    }
+
+    #[test]
+    fn possessive_s_leaves_the_name_a_word() {
+        assert_eq!(fold("Balagov's film"), "balagov s film ");
+        assert_eq!(fold("Balagov’s"), "balagov s ");
+        assert_eq!(fold("the directors' cut"), "the directors cut ");
+    }
+
+    #[test]
+    fn georgian_armenian_and_cyrillic_letters_are_words() {
+        assert_eq!(fold("თბილისი, Երևան; НАЛЬЧИК"), "თბილისი երեւան нальчик ");
+    }
+
+    #[test]
+    fn soft_hyphen_does_not_split_a_word() {
+        assert_eq!(fold("Nal\u{00AD}chik"), "nalchik ");
+    }
+
+    #[test]
+    fn word_count_is_returned() {
+        let mut s = String::new();
+        assert_eq!(fold_into("one, two — three", &mut s), 3);
+    }
+}
