@@ -3,6 +3,7 @@
 
 mod util;
 
+mod html_extract;
 mod ingest;
 mod inspect;
 mod mail;

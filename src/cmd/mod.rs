@@ -42,8 +42,14 @@ impl Globals {
         }
     }
 
+    /// Loads the config. A config without `[[themes]]` gets the built-in
+    /// default themes, so classification, feeds and digests agree on one list.
     pub fn load_config(&self) -> Result<Config> {
-        Ok(Config::load(&self.config_path)?)
+        let mut config = Config::load(&self.config_path)?;
+        if config.themes.is_empty() {
+            config.themes = crate::themes::default_themes();
+        }
+        Ok(config)
     }
 
     /// The config if the config file exists (commands like `inspect` work

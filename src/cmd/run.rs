@@ -136,6 +136,7 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     };
 
     r.step("ingest", ingest_step);
+    r.step("themes", themes_step);
 
     if args.json {
         let report = RunReport {
@@ -176,5 +177,20 @@ fn ingest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
         } else {
             Exit::DataErr
         },
+    })
+}
+
+fn themes_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    let themes = crate::themes::Themes::for_config(Some(r.config))?;
+    let report = crate::themes::classify_store(&mut r.store, &themes, r.force)?;
+    Ok(StepOutcome {
+        changed: !report.skipped && report.articles > 0,
+        summary: report.summary(),
+        counts: serde_json::json!({
+            "skipped": report.skipped,
+            "articles": report.articles,
+            "per_theme": report.per_theme.iter().map(|(id, n)| (id.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
+        }),
+        exit: Exit::Ok,
     })
 }

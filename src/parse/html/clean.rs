@@ -1,0 +1,357 @@
+//! Boilerplate removal on the parsed page: scripts and widgets by tag,
+//! site chrome (cookie banners, share bars, comments, newsletter boxes,
+//! "related"/"most read" lists, ads…) by class, id and ARIA role.
+//!
+//! A class pattern alone never removes most of the page: a wrapper named
+//! `content has-comments` must survive, so each rule has a text-share guard.
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Node};
+
+/// Tags whose content is never article text.
+const DROP_TAGS: &[&str] = &[
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "iframe",
+    "svg",
+    "canvas",
+    "form",
+    "button",
+    "input",
+    "select",
+    "textarea",
+    "object",
+    "embed",
+    "video",
+    "audio",
+    "dialog",
+    "link",
+    "meta",
+    "label",
+    "amp-ad",
+    "amp-analytics",
+    "amp-sidebar",
+    "amp-social-share",
+    "amp-iframe",
+    "amp-sticky-ad",
+    "amp-consent",
+    "amp-embed",
+    "head",
+    "title",
+];
+
+/// Class/id parts (split on `-`, `_`, space) that mark chrome almost surely.
+const STRONG_PARTS: &[&str] = &[
+    "cookie",
+    "cookies",
+    "consent",
+    "gdpr",
+    "newsletter",
+    "newsletters",
+    "subscribe",
+    "subscription",
+    "paywall",
+    "share",
+    "shares",
+    "sharing",
+    "sharedaddy",
+    "social",
+    "related",
+    "relatedposts",
+    "yarpp",
+    "comment",
+    "comments",
+    "commentlist",
+    "disqus",
+    "respond",
+    "reply",
+    "ad",
+    "ads",
+    "advert",
+    "adverts",
+    "advertisement",
+    "adsbygoogle",
+    "adslot",
+    "dfp",
+    "gpt",
+    "sponsor",
+    "sponsored",
+    "promo",
+    "outbrain",
+    "taboola",
+    "popular",
+    "trending",
+    "mostread",
+    "breadcrumb",
+    "breadcrumbs",
+    "pagination",
+    "skip",
+    "sr",
+    "wm",
+    "signup",
+    "signin",
+    "login",
+    "modal",
+    "popup",
+    "overlay",
+    "tweet",
+    "instagram",
+    "player",
+    "vjs",
+    "credit",
+    "copyright",
+    "recommended",
+    "recommendations",
+    "banner",
+    "cta",
+    "komentarze",
+    "komentarz",
+    "kommentare",
+    "kommentar",
+    "comentarios",
+    "commentaires",
+    "kommentarii",
+];
+
+/// Substrings of a class/id that mark chrome.
+const STRONG_SUBSTRINGS: &[&str] = &[
+    "cookie",
+    "newsletter",
+    "commentlist",
+    "comment-list",
+    "disqus",
+    "sharing",
+    "advert",
+    "sponsor",
+    "paywall",
+    "subscri",
+    "breadcrumb",
+    "mostread",
+    "most-read",
+    "most_read",
+    "readmore",
+    "read-more",
+    "see-also",
+    "also-read",
+    "read-also",
+    "outbrain",
+    "taboola",
+    "recommend",
+    "more-stories",
+    "morestories",
+    "you-may",
+    "relatedpost",
+    "related-post",
+    "related_post",
+    "screen-reader",
+    "visually-hidden",
+    "author-box",
+    "about-author",
+    "author-bio",
+    "authorbio",
+    "post-navigation",
+    "nav-links",
+    "print-url",
+    "newsfeed",
+    "news-feed",
+    "blog-pager",
+    "load-more",
+    "wm-ipp",
+];
+
+/// Parts that usually mark chrome but also appear on content wrappers.
+const WEAK_PARTS: &[&str] = &[
+    "sidebar",
+    "widget",
+    "widgets",
+    "menu",
+    "nav",
+    "navbar",
+    "navigation",
+    "header",
+    "footer",
+    "masthead",
+    "byline",
+    "author",
+    "meta",
+    "tags",
+    "labels",
+    "date",
+    "dateline",
+    "rail",
+    "aside",
+    "hero",
+    "thumbnail",
+    "lang",
+    "language",
+    "weather",
+    "informer",
+    "toolbar",
+    "tools",
+    "actions",
+    "info",
+    "pager",
+    "topbar",
+    "links",
+    "bio",
+    "categories",
+    "category",
+    "archive",
+    "profile",
+    "search",
+    "footnote",
+    "utility",
+    "hidden",
+];
+
+/// `form` is here, not in [`DROP_TAGS`]: ASP.NET pages wrap the whole page in one.
+const WEAK_TAGS: &[&str] = &["nav", "header", "footer", "aside", "menu", "form"];
+const CHROME_ROLES: &[&str] = &[
+    "navigation",
+    "banner",
+    "contentinfo",
+    "complementary",
+    "search",
+    "dialog",
+    "alertdialog",
+    "menu",
+    "menubar",
+    "toolbar",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chrome {
+    No,
+    Weak,
+    Strong,
+}
+
+/// Class and id values of an element, lowercased.
+pub fn class_id(el: &scraper::node::Element) -> String {
+    let mut s = String::new();
+    if let Some(c) = el.attr("class") {
+        s.push_str(c);
+    }
+    if let Some(i) = el.attr("id") {
+        s.push(' ');
+        s.push_str(i);
+    }
+    s.to_lowercase()
+}
+
+pub fn classify(el: &scraper::node::Element) -> Chrome {
+    let name = el.name();
+    // Fast path: most elements carry no attribute any rule looks at.
+    if !WEAK_TAGS.contains(&name)
+        && !el.attrs().any(|(k, _)| {
+            matches!(
+                k,
+                "class" | "id" | "hidden" | "aria-hidden" | "style" | "role"
+            )
+        })
+    {
+        return Chrome::No;
+    }
+    let ci = class_id(el);
+    let parts = || {
+        ci.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
+            .filter(|p| !p.is_empty())
+    };
+    if parts().any(|p| STRONG_PARTS.contains(&p))
+        || STRONG_SUBSTRINGS.iter().any(|s| ci.contains(s))
+    {
+        return Chrome::Strong;
+    }
+    if el.attr("hidden").is_some()
+        || el.attr("aria-hidden") == Some("true")
+        || el.attr("style").is_some_and(|s| {
+            let s: String = s.to_lowercase().split_whitespace().collect();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+    {
+        return Chrome::Strong;
+    }
+    if WEAK_TAGS.contains(&name)
+        || el
+            .attr("role")
+            .is_some_and(|r| CHROME_ROLES.contains(&r.to_ascii_lowercase().as_str()))
+        || parts().any(|p| WEAK_PARTS.contains(&p))
+    {
+        return Chrome::Weak;
+    }
+    Chrome::No
+}
+
+/// Length of the visible text under a node, in chars (whitespace collapsed
+/// roughly by counting only non-whitespace).
+pub fn text_len(el: ElementRef<'_>) -> usize {
+    el.text()
+        .map(|t| t.chars().filter(|c| !c.is_whitespace()).count())
+        .sum()
+}
+
+/// Text length outside links: what a guard against removing "most of the
+/// page" should count, so a mega menu never looks like content.
+pub fn plain_len(el: ElementRef<'_>) -> usize {
+    static A: std::sync::OnceLock<scraper::Selector> = std::sync::OnceLock::new();
+    let a = A.get_or_init(|| scraper::Selector::parse("a").expect("static selector"));
+    let links: usize = el.select(a).map(text_len).sum();
+    text_len(el).saturating_sub(links)
+}
+
+/// Removes every element with one of [`DROP_TAGS`], plus comments.
+pub fn drop_tags(doc: &mut Html) {
+    let ids: Vec<NodeId> = doc
+        .tree
+        .root()
+        .descendants()
+        .filter(|n| match n.value() {
+            Node::Element(e) => DROP_TAGS.contains(&e.name()),
+            Node::Comment(_) | Node::ProcessingInstruction(_) => true,
+            _ => false,
+        })
+        .map(|n| n.id())
+        .collect();
+    detach_all(doc, &ids);
+}
+
+/// Removes chrome: strong matches unless they hold at least 70% of the
+/// page's text, weak ones unless they hold 35%.
+pub fn drop_chrome(doc: &mut Html) {
+    let root = doc.root_element();
+    let total = plain_len(root).max(1);
+    let mut ids = Vec::new();
+    let mut stack: Vec<ElementRef<'_>> = root.child_elements().collect();
+    stack.reverse();
+    while let Some(el) = stack.pop() {
+        let v = el.value();
+        let verdict = if matches!(v.name(), "body" | "html") {
+            Chrome::No
+        } else {
+            classify(v)
+        };
+        let remove = match verdict {
+            Chrome::No => false,
+            Chrome::Strong => plain_len(el) * 10 < total * 7,
+            Chrome::Weak => plain_len(el) * 100 < total * 35,
+        };
+        if remove {
+            ids.push(el.id());
+        } else {
+            let mut kids: Vec<_> = el.child_elements().collect();
+            kids.reverse();
+            stack.extend(kids);
+        }
+    }
+    detach_all(doc, &ids);
+}
+
+pub fn detach_all(doc: &mut Html, ids: &[NodeId]) {
+    for id in ids {
+        if let Some(mut n) = doc.tree.get_mut(*id) {
+            n.detach();
+        }
+    }
+}

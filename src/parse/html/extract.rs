@@ -1,0 +1,461 @@
+//! Finding the article body in a cleaned page.
+//!
+//! Order: JSON-LD `articleBody` when it is complete and the markup disagrees
+//! with it; else one `[itemprop=articleBody]` / `<article>` / `<main>`
+//! container holding most of the text; else the content scorer
+//! ([`score_body`], wrapping the `dom_smoothie` readability port, so it can be
+//! swapped for another crate or our own without touching the rest).
+
+use scraper::{ElementRef, Html, Selector};
+
+use super::clean::{self, Chrome};
+use super::metadata::Meta;
+use super::{norm, text};
+
+fn sel(s: &str) -> Selector {
+    Selector::parse(s).expect("static selector")
+}
+
+/// The body as found, before sanitizing.
+#[derive(Debug, Default)]
+pub struct Body {
+    pub html: String,
+    pub pull_quotes: Vec<String>,
+    pub related: Vec<String>,
+    /// Body came from JSON-LD `articleBody`.
+    pub from_json_ld: bool,
+}
+
+/// Runs the whole extraction on a parsed page (which it cleans in place).
+pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
+    clean::drop_tags(doc);
+    let mut body = Body {
+        pull_quotes: take_pull_quotes(doc),
+        related: related_titles(doc, meta.title.as_deref()),
+        ..Body::default()
+    };
+    clean::drop_chrome(doc);
+
+    let mut html = container(doc).unwrap_or_else(|| score_body(doc));
+    html = post_clean(&html, meta, &mut body.related);
+    let mut blocks = text::blocks(&html);
+    if blocks.is_empty() {
+        // The scorer or the post-cleaning found nothing: keep whatever text
+        // survived chrome removal rather than reject a page that has some.
+        html = doc
+            .select(&sel("body"))
+            .next()
+            .map(|b| b.inner_html())
+            .unwrap_or_default();
+        blocks = text::blocks(&html);
+    }
+
+    if let Some(ld) = &meta.ld_body
+        && json_ld_is_better(ld, &blocks)
+    {
+        html = paragraphs_html(ld);
+        blocks = text::blocks(&html);
+        body.from_json_ld = true;
+    }
+    // Pull quotes found in the page only count if they repeat the body.
+    let body_text = blocks.join(" ");
+    let squash = |s: &str| norm(s).to_lowercase();
+    let hay = squash(&body_text);
+    body.pull_quotes.retain(|q| {
+        let q = squash(q.trim_matches(|c: char| c.is_whitespace() || "\"“”«»'‘’".contains(c)));
+        q.chars().count() >= 12 && hay.contains(&q)
+    });
+    let (html, quotes) = repeated_blockquotes(&html);
+    body.pull_quotes.extend(quotes);
+    body.pull_quotes = dedupe(std::mem::take(&mut body.pull_quotes));
+    body.html = html;
+    body
+}
+
+/// Pull quotes marked as such, removed from the page. Asides with short text
+/// are kept as candidates (they become pull quotes only if they repeat the body).
+fn take_pull_quotes(doc: &mut Html) -> Vec<String> {
+    let mut quotes = Vec::new();
+    let mut ids = Vec::new();
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        if el.value().name() != "aside" && el.value().attr("class").is_none() {
+            continue;
+        }
+        let ci = clean::class_id(el.value());
+        let marked =
+            ci.contains("pullquote") || ci.contains("pull-quote") || ci.contains("pull_quote");
+        let aside = el.value().name() == "aside";
+        if marked || aside {
+            let t = norm(&el.text().collect::<String>());
+            if !t.is_empty() && t.chars().count() <= 400 {
+                quotes.push(t);
+                if marked {
+                    ids.push(el.id());
+                }
+            }
+        }
+    }
+    clean::detach_all(doc, &ids);
+    quotes
+}
+
+/// Titles in the article's own "related"/"read more" list: links inside a
+/// container named like one, that sits in the article, `<main>`, or right
+/// after the article (not site-wide "most read"/"latest" lists).
+fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
+    let mut out = Vec::new();
+    let anchors = sel("a[href]");
+    let heading = sel("h2, h3, h4, h5");
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        if el.value().attr("class").is_none() && el.value().attr("id").is_none() {
+            continue;
+        }
+        let ci = clean::class_id(el.value());
+        let related = [
+            "related",
+            "read-more",
+            "readmore",
+            "see-also",
+            "also-read",
+            "read-also",
+            "yarpp",
+            "you-may",
+        ]
+        .iter()
+        .any(|k| ci.contains(k));
+        if !related || ci.contains("popular") || ci.contains("most") {
+            continue;
+        }
+        // Not nested in an already-seen related box.
+        if el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+            let c = clean::class_id(a.value());
+            ["related", "read-more", "readmore", "yarpp"]
+                .iter()
+                .any(|k| c.contains(k))
+        }) {
+            continue;
+        }
+        for a in el.select(&anchors) {
+            let t = a
+                .select(&heading)
+                .next()
+                .map(|h| h.text().collect::<String>())
+                .unwrap_or_else(|| a.text().collect());
+            let t = norm(&t);
+            if t.split_whitespace().count() >= 3
+                && t.chars().count() <= 200
+                && Some(t.as_str()) != title
+            {
+                out.push(t);
+            }
+        }
+    }
+    let mut out = dedupe(out);
+    out.truncate(12);
+    out
+}
+
+/// A single container that holds most of the page's text.
+fn container(doc: &Html) -> Option<String> {
+    let root = doc.root_element();
+    let total = clean::plain_len(root).max(1);
+    let big = |e: &ElementRef<'_>, pct: usize| clean::plain_len(*e) * 100 >= total * pct;
+
+    // Some sites split the body over several `articleBody` elements.
+    let bodies: Vec<ElementRef<'_>> = doc
+        .select(&sel("[itemprop=articleBody], [itemprop=articlebody]"))
+        .filter(|b| {
+            !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                a.value()
+                    .attr("itemprop")
+                    .is_some_and(|p| p.eq_ignore_ascii_case("articlebody"))
+            })
+        })
+        .collect();
+    let bodies_len: usize = bodies.iter().map(|b| clean::plain_len(*b)).sum();
+    if !bodies.is_empty() && bodies_len * 100 >= total * 30 {
+        return Some(
+            bodies
+                .iter()
+                .map(|b| b.inner_html())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+    }
+    // Outermost <article>s only (comments are often <article>s inside it).
+    let articles: Vec<ElementRef<'_>> = doc
+        .select(&sel("article"))
+        .filter(|a| {
+            !a.ancestors()
+                .filter_map(ElementRef::wrap)
+                .any(|p| p.value().name() == "article")
+        })
+        .collect();
+    let big_articles: Vec<_> = articles.iter().filter(|a| big(a, 50)).collect();
+    if big_articles.len() == 1 && articles.iter().filter(|a| big(a, 10)).count() == 1 {
+        return Some(big_articles[0].inner_html());
+    }
+    None
+}
+
+/// The content scorer: readability-style candidate scoring (text density,
+/// link density, paragraph scores, class weights) from `dom_smoothie`, run on
+/// the already-cleaned page.
+fn score_body(doc: &Html) -> String {
+    let html = doc.html();
+    let cfg = dom_smoothie::Config {
+        max_elements_to_parse: 50_000,
+        disable_json_ld: true,
+        ..Default::default()
+    };
+    let content = dom_smoothie::Readability::new(html.as_str(), None, Some(cfg))
+        .and_then(|mut r| r.parse())
+        .map(|a| a.content.to_string())
+        .ok();
+    match content {
+        Some(c) if !text::blocks(&c).is_empty() => c,
+        // Too little text for the scorer: whatever survived cleaning.
+        _ => doc
+            .select(&sel("body"))
+            .next()
+            .map(|b| b.inner_html())
+            .unwrap_or_default(),
+    }
+}
+
+/// Removes what sits inside a body container but is not body: the headline,
+/// standfirst, byline and date lines repeated as chrome, "Read more:" lines
+/// (their titles go to `related`), and link lists.
+fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
+    let mut frag = Html::parse_fragment(html);
+    let root = frag.root_element();
+    let body_len = clean::text_len(root).max(1);
+    let title = meta.title.as_deref().map(|t| norm(t).to_lowercase());
+    let standfirst = meta.description.as_deref().map(|t| norm(t).to_lowercase());
+    let authors: Vec<String> = meta.authors.iter().map(|a| a.to_lowercase()).collect();
+    let anchors = sel("a");
+    let mut ids = Vec::new();
+    let mut stack: Vec<ElementRef<'_>> = root.child_elements().collect();
+    stack.reverse();
+    while let Some(el) = stack.pop() {
+        let name = el.value().name();
+        let len = clean::text_len(el);
+        // Every check on the text itself is about short blocks.
+        let t = if len < 400 {
+            norm(&el.text().collect::<String>())
+        } else {
+            String::from("…")
+        };
+        let lt = t.to_lowercase();
+        let has_block_child = el.child_elements().any(|c| {
+            matches!(
+                c.value().name(),
+                "p" | "div" | "ul" | "ol" | "table" | "section" | "blockquote" | "figure"
+            )
+        });
+        let mut remove = false;
+        if t.is_empty() {
+            remove = !matches!(
+                name,
+                "img" | "figure" | "picture" | "br" | "hr" | "table" | "tr" | "td"
+            ) && el.select(&sel("img")).next().is_none();
+        } else if Some(&lt) == title.as_ref() || Some(&lt) == standfirst.as_ref() {
+            remove = true;
+        } else if !has_block_child && len < 120 {
+            let byline = authors.iter().any(|a| lt.contains(a.as_str()))
+                && (lt.starts_with("by ") || lt.split_whitespace().count() <= 10);
+            let dateline = t.chars().count() < 60
+                && meta.date.is_some()
+                && super::metadata::parse_any_date(&t) == meta.date;
+            remove = byline || dateline;
+        }
+        let links: usize = el.select(&anchors).map(clean::text_len).sum();
+        if !remove && len > 0 && !has_block_child {
+            let prefixes = [
+                "read more",
+                "read also",
+                "also read",
+                "see also",
+                "read next",
+                "related:",
+                "читайте также",
+                "читайте также:",
+                "more:",
+                "watch:",
+            ];
+            if prefixes.iter().any(|p| lt.starts_with(p)) && links > 0 && len < 300 {
+                for a in el.select(&anchors) {
+                    let at = norm(&a.text().collect::<String>());
+                    if at.split_whitespace().count() >= 3 {
+                        related.push(at);
+                    }
+                }
+                remove = true;
+            }
+        }
+        // Link lists and link-only blocks (tag clouds, "more from" lists).
+        if !remove
+            && matches!(
+                name,
+                "ul" | "ol" | "div" | "section" | "p" | "nav" | "table" | "dl"
+            )
+            && len > 0
+            && links * 10 >= len * 6
+            && len * 100 < body_len * 40
+        {
+            remove = true;
+        }
+        if !remove && clean::classify(el.value()) == Chrome::Strong && len * 10 < body_len * 7 {
+            remove = true;
+        }
+        if remove {
+            ids.push(el.id());
+        } else {
+            let mut kids: Vec<_> = el.child_elements().collect();
+            kids.reverse();
+            stack.extend(kids);
+        }
+    }
+    *related = dedupe(std::mem::take(related));
+    clean::detach_all(&mut frag, &ids);
+    frag.root_element().inner_html()
+}
+
+/// JSON-LD `articleBody` wins when it is complete (not cut off with an
+/// ellipsis, at least as long as most of the markup's body) and the markup's
+/// body does not agree with it (the markup is a teaser, or has chrome in it).
+fn json_ld_is_better(ld: &str, html_blocks: &[String]) -> bool {
+    let ld = ld.trim();
+    if ld.ends_with('…') || ld.ends_with("...") || ld.ends_with("[…]") {
+        return false;
+    }
+    let ld_tokens = tokens(&text::blocks(&paragraphs_html(ld)).join(" "));
+    let html_tokens = tokens(&html_blocks.join(" "));
+    if ld_tokens.len() < 20 || ld_tokens.len() * 10 < html_tokens.len() * 8 {
+        return false;
+    }
+    token_f1(&html_tokens, &ld_tokens) < 0.9
+}
+
+fn paragraphs_html(text: &str) -> String {
+    // Some sites put markup (escaped or not) in articleBody.
+    if text.contains("</p>") || text.contains("<br") {
+        return text::blocks(text)
+            .iter()
+            .map(|p| format!("<p>{}</p>", escape(p)))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
+    let text = text.replace("\r\n", "\n");
+    let splitter = if text.contains("\n\n") { "\n\n" } else { "\n" };
+    text.split(splitter)
+        .map(norm)
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("<p>{}</p>", escape(&p)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Block quotes that repeat, word for word, text of another body paragraph
+/// are pull quotes: removed from the body and returned.
+fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
+    if !html.contains("<blockquote") {
+        return (html.to_string(), Vec::new());
+    }
+    let mut frag = Html::parse_fragment(html);
+    let root = frag.root_element();
+    let bq = sel("blockquote");
+    let paras = sel("p, li");
+    let mut quotes = Vec::new();
+    let mut ids = Vec::new();
+    for q in root.select(&bq) {
+        let qt = norm(&q.text().collect::<String>());
+        let key = qt
+            .trim_matches(|c: char| c.is_whitespace() || "\"“”«»'‘’".contains(c))
+            .trim_end_matches('.')
+            .to_lowercase();
+        if key.chars().count() < 20 {
+            continue;
+        }
+        let repeated = root
+            .select(&paras)
+            // Paragraphs inside the quote, or wrapping it, do not count.
+            .filter(|p| {
+                !p.ancestors().any(|a| a.id() == q.id()) && !q.ancestors().any(|a| a.id() == p.id())
+            })
+            .any(|p| {
+                norm(&p.text().collect::<String>())
+                    .to_lowercase()
+                    .contains(&key)
+            });
+        if repeated {
+            quotes.push(qt);
+            ids.push(q.id());
+        }
+    }
+    if ids.is_empty() {
+        return (html.to_string(), quotes);
+    }
+    clean::detach_all(&mut frag, &ids);
+    (frag.root_element().inner_html(), quotes)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+fn dedupe(v: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    v.into_iter()
+        .filter(|s| seen.insert(s.to_lowercase()))
+        .collect()
+}
+
+/// Lowercased word tokens (letters and digits), for comparing texts.
+pub fn tokens(s: &str) -> Vec<String> {
+    s.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Token-level F1 of two multisets of words.
+pub fn token_f1(got: &[String], want: &[String]) -> f64 {
+    use std::collections::HashMap;
+    if got.is_empty() || want.is_empty() {
+        return if got.is_empty() && want.is_empty() {
+            1.0
+        } else {
+            0.0
+        };
+    }
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for w in want {
+        *counts.entry(w).or_default() += 1;
+    }
+    let mut hit = 0usize;
+    for g in got {
+        if let Some(c) = counts.get_mut(g.as_str())
+            && *c > 0
+        {
+            *c -= 1;
+            hit += 1;
+        }
+    }
+    if hit == 0 {
+        return 0.0;
+    }
+    let p = hit as f64 / got.len() as f64;
+    let r = hit as f64 / want.len() as f64;
+    2.0 * p * r / (p + r)
+}

@@ -1,0 +1,449 @@
+//! The archived-HTML parser: a saved news page (own site, Wayback capture,
+//! partner page) → [`Article`].
+//!
+//! Steps: size and nesting limits ([`limits`]), charset ([`encoding`]),
+//! metadata from JSON-LD / OpenGraph / `<meta>` / markup ([`metadata`]),
+//! boilerplate removal ([`clean`]), body extraction ([`extract`]), then the
+//! shared sanitizer with URLs made absolute and a plain-text rendering
+//! ([`text`]).
+
+mod clean;
+pub mod encoding;
+pub mod extract;
+pub mod limits;
+pub mod metadata;
+mod text;
+
+use scraper::Html;
+use url::Url;
+
+use super::{Context, ParseError, clean_text, sanitize::sanitize_html};
+use crate::model::Article;
+
+/// Parses one archived HTML page.
+pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
+    if input.len() > limits::MAX_BYTES {
+        return Err(ParseError::new(format!(
+            "page is {:.1} MB; HTML pages over {} MB are not read (not an article capture?)",
+            input.len() as f64 / 1_048_576.0,
+            limits::MAX_BYTES / 1_048_576
+        )));
+    }
+    let (decoded, _) = encoding::decode(input);
+    // Only the XML-invalid characters go here; full cleanup (NFC) of a whole
+    // page is costly, so it is applied to the extracted fields instead.
+    let decoded = crate::util::strip_xml_invalid(&decoded);
+    let page = limits::limit_depth(&decoded, limits::MAX_DEPTH);
+    let mut doc = Html::parse_document(&page);
+
+    let meta = metadata::extract(&doc, ctx.base_url);
+    let Some(title) = meta.title.clone().map(finish) else {
+        return Err(ParseError::new(
+            "no recognisable title (no JSON-LD headline, og:title, <h1> or <title>)",
+        ));
+    };
+    let body = extract::extract(&mut doc, &meta);
+    let base: Option<Url> = meta.canonical.clone().or_else(|| ctx.base_url.cloned());
+    let body_html = clean_text(&sanitize_html(
+        &unwrap_wayback_links(&body.html),
+        base.as_ref(),
+    ));
+    let paragraphs = text::blocks(&body_html);
+    if paragraphs.is_empty() {
+        return Err(ParseError::new(
+            "no article body found (the page has no text outside navigation and boilerplate)",
+        ));
+    }
+    let url = meta.canonical.as_ref().map(Url::to_string);
+    Ok(Article {
+        explicit_id: url.clone().or_else(|| meta.ld_id.clone()),
+        site_name: meta.site_name.clone().map(finish),
+        title,
+        url,
+        date: meta.date,
+        standfirst: meta.description.clone().map(finish),
+        image_url: meta.image.clone(),
+        caption: meta.image_caption.clone().map(finish),
+        image_credit: None,
+        authors: meta.authors.iter().cloned().map(finish).collect(),
+        tags: meta.tags.iter().cloned().map(finish).collect(),
+        pull_quotes: body.pull_quotes.into_iter().map(finish).collect(),
+        related: body.related.into_iter().map(finish).collect(),
+        themes: Vec::new(),
+        body_html,
+        body_text: paragraphs.join("\n\n"),
+    })
+}
+
+/// Links in a Wayback capture point into the archive
+/// (`/web/20221011093412/https://site/x`); point them at the original.
+fn unwrap_wayback_links(html: &str) -> std::borrow::Cow<'_, str> {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    if !html.contains("/web/") {
+        return html.into();
+    }
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r#"(href|src)="(?:https?://web\.archive\.org)?/web/[0-9]+[a-z_]*/(https?://[^"]+)""#,
+        )
+        .expect("static regex")
+    });
+    re.replace_all(html, r#"$1="$2""#)
+}
+
+/// Collapses whitespace runs to one space and trims. Cheap: used on many
+/// nodes while extracting. [`finish`] applies full cleanup to what is kept.
+pub(crate) fn norm(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// Full text cleanup (NFC, no XML-invalid characters) for a kept field.
+fn finish(s: String) -> String {
+    clean_text(&s)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    fn parse_with(page: &str, base: Option<&str>) -> Result<Article, ParseError> {
+        let base = base.map(|b| Url::parse(b).unwrap());
+        parse(
+            page.as_bytes(),
+            &Context {
+                base_url: base.as_ref(),
+            },
+        )
+    }
+
+    fn ok(page: &str) -> Article {
+        parse_with(page, Some("https://desk.example.org/")).unwrap()
+    }
+
+    const BODY: &str = "<p>The festival opened on a rainy evening with a film about shepherds in the mountains above the valley.</p><p>Critics praised its patience, and the audience stayed for a long discussion with the director afterwards.</p>";
+
+    #[test]
+    fn json_ld_beats_opengraph_which_beats_meta_and_markup() {
+        let page = format!(
+            r#"<html><head><title>Title tag | Site</title>
+            <meta property="og:title" content="OG title">
+            <meta property="og:description" content="OG description">
+            <meta property="og:image" content="/og.jpg">
+            <meta property="article:published_time" content="2020-01-02T10:00:00Z">
+            <meta name="author" content="Meta Author">
+            <script type="application/ld+json">{{"@context":"https://schema.org","@graph":[
+              {{"@type":"WebSite","name":"Site"}},
+              {{"@type":["NewsArticle"],"headline":"LD headline","datePublished":"2019-05-06T23:30:00-05:00",
+                "author":[{{"@type":"Person","name":"Ana One"}},{{"@type":"Person","name":"Bo Two"}}],
+                "description":"LD description","image":{{"@type":"ImageObject","url":"https://cdn.example.net/ld.jpg","caption":"LD caption"}},
+                "keywords":["cinema","festivals"],"@id":"https://site.example.com/a#article"}}]}}</script>
+            </head><body><h1>H1 title</h1><time datetime="2018-01-01">then</time>{BODY}</body></html>"#
+        );
+        let a = ok(&page);
+        assert_eq!(a.title, "LD headline");
+        // The article's own calendar date, in its own timezone.
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2019, 5, 6));
+        assert_eq!(a.authors, ["Ana One", "Bo Two"]);
+        assert_eq!(a.standfirst.as_deref(), Some("LD description"));
+        assert_eq!(
+            a.image_url.as_deref(),
+            Some("https://cdn.example.net/ld.jpg")
+        );
+        assert_eq!(a.caption.as_deref(), Some("LD caption"));
+        assert_eq!(a.tags, ["cinema", "festivals"]);
+        assert_eq!(
+            a.explicit_id.as_deref(),
+            Some("https://site.example.com/a#article")
+        );
+
+        // Without JSON-LD: OpenGraph and article:* metas.
+        let no_ld = page.split("<script").next().unwrap().to_string()
+            + &format!("</head><body><h1>H1 title</h1>{BODY}</body></html>");
+        let a = ok(&no_ld);
+        assert_eq!(a.title, "OG title");
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2020, 1, 2));
+        assert_eq!(a.authors, ["Meta Author"]);
+        assert_eq!(a.standfirst.as_deref(), Some("OG description"));
+        assert_eq!(
+            a.image_url.as_deref(),
+            Some("https://desk.example.org/og.jpg")
+        );
+
+        // Nothing but markup: <h1> and <time>.
+        let bare = format!(
+            "<html><head><title>Bare | Site</title></head><body><h1>H1 title</h1><time datetime=\"2018-03-04T05:06:07+09:00\">x</time>{BODY}</body></html>"
+        );
+        let a = ok(&bare);
+        assert_eq!(a.title, "H1 title");
+        assert_eq!(a.date, NaiveDate::from_ymd_opt(2018, 3, 4));
+        assert_eq!(a.explicit_id, None);
+    }
+
+    #[test]
+    fn title_tag_loses_its_site_name() {
+        let a = ok(&format!(
+            "<html><head><title>Night trains to Almaty | The Steppe Review</title></head><body>{BODY}</body></html>"
+        ));
+        assert_eq!(a.title, "Night trains to Almaty");
+        let a = ok(&format!(
+            "<html><head><title>Steppe Review :: Night trains to the mountains of Almaty</title></head><body>{BODY}</body></html>"
+        ));
+        assert_eq!(a.title, "Night trains to the mountains of Almaty");
+        assert_eq!(
+            metadata::strip_site_suffix("A – B: a story | Site", Some("Site"), None),
+            "A – B: a story"
+        );
+    }
+
+    #[test]
+    fn dates_in_common_forms_and_timezones() {
+        let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d);
+        for (raw, want) in [
+            ("2023-04-15T07:12:45.221Z", d(2023, 4, 15)),
+            ("2018-07-02T10:00:00+0200", d(2018, 7, 2)),
+            ("2019-05-06T23:30:00-05:00", d(2019, 5, 6)),
+            ("Tue, 02 Mar 2021 11:45:00 GMT", d(2021, 3, 2)),
+            ("20210302", d(2021, 3, 2)),
+            ("30/09/2022 - 14:12", d(2022, 9, 30)),
+            ("12.03.2019 15:20", d(2019, 3, 12)),
+            ("Posted on July 14, 2023", d(2023, 7, 14)),
+            ("Published: 9 August 2017, 10:00", d(2017, 8, 9)),
+            ("Tuesday, April 12, 2016", d(2016, 4, 12)),
+        ] {
+            assert_eq!(metadata::parse_any_date(raw), want, "{raw}");
+        }
+        assert_eq!(metadata::parse_any_date("3 days ago"), None);
+        assert_eq!(metadata::parse_any_date("31/02/2022"), None);
+    }
+
+    #[test]
+    fn hostile_markup_is_sanitized() {
+        let page = format!(
+            r#"<html><head><title>Hostile</title></head><body><article><h1>Hostile</h1>{BODY}
+            <p onclick="steal()">Click <a href="javascript:alert(1)">here</a> <a href=" JaVaScRiPt:alert(2)">too</a>
+            <img src="x.jpg" onerror="alert(3)"> ]]&gt; and ]]> end<script>alert(4)</script> bell\u{{7}}char
+            <iframe src="https://evil.example/"></iframe><a href="data:text/html,hi">data</a></p></article></body></html>"#
+        );
+        let a = ok(&page);
+        for bad in [
+            "script",
+            "onclick",
+            "onerror",
+            "javascript",
+            "iframe",
+            "data:",
+            "alert",
+            "\u{7}",
+        ] {
+            assert!(
+                !a.body_html.to_lowercase().contains(bad),
+                "{bad} in {}",
+                a.body_html
+            );
+        }
+        assert!(!a.body_text.contains('\u{7}'));
+        assert!(a.body_text.contains("]]> and ]]> end"), "{}", a.body_text);
+        assert!(a.body_html.contains("]]&gt;"), "{}", a.body_html);
+    }
+
+    #[test]
+    fn relative_urls_resolve_against_canonical_then_base() {
+        let body = format!(
+            "{BODY}<p>See <a href=\"../other/\">the other story</a> and <img src=\"/img/a.jpg\" alt=\"a\"> more text here.</p>"
+        );
+        let with_canonical = format!(
+            "<html><head><title>T one</title><link rel=\"canonical\" href=\"https://mag.example.net/2020/05/story/\"></head><body><article>{body}</article></body></html>"
+        );
+        let a = ok(&with_canonical);
+        assert_eq!(
+            a.url.as_deref(),
+            Some("https://mag.example.net/2020/05/story/")
+        );
+        assert_eq!(
+            a.explicit_id.as_deref(),
+            Some("https://mag.example.net/2020/05/story/")
+        );
+        assert!(
+            a.body_html
+                .contains("href=\"https://mag.example.net/2020/05/other/\""),
+            "{}",
+            a.body_html
+        );
+        assert!(
+            a.body_html
+                .contains("src=\"https://mag.example.net/img/a.jpg\""),
+            "{}",
+            a.body_html
+        );
+
+        let without = format!(
+            "<html><head><title>T two</title></head><body><article>{body}</article></body></html>"
+        );
+        let a = ok(&without);
+        assert_eq!(a.url, None);
+        assert!(
+            a.body_html
+                .contains("src=\"https://desk.example.org/img/a.jpg\""),
+            "{}",
+            a.body_html
+        );
+    }
+
+    #[test]
+    fn wayback_captures_keep_the_original_url_as_id() {
+        let page = format!(
+            "<html><head><title>Captured</title><link rel=\"canonical\" href=\"https://web.archive.org/web/20221011093412/https://lt.example.lt/2022/10/story/\"></head><body><article>{BODY}</article></body></html>"
+        );
+        let a = ok(&page);
+        assert_eq!(
+            a.explicit_id.as_deref(),
+            Some("https://lt.example.lt/2022/10/story/")
+        );
+        assert_eq!(
+            a.url.as_deref(),
+            Some("https://lt.example.lt/2022/10/story/")
+        );
+        let linked = page.replace(
+            "</article>",
+            "<p>As we reported last year, see <a href=\"/web/20221011093412/https://lt.example.lt/other/\">the other story</a> for the background.</p></article>",
+        );
+        assert!(
+            ok(&linked)
+                .body_html
+                .contains("href=\"https://lt.example.lt/other/\"")
+        );
+    }
+
+    #[test]
+    fn pages_without_title_or_body_are_rejected() {
+        let e = parse_with(&format!("<html><body>{BODY}</body></html>"), None).unwrap_err();
+        assert!(e.message.contains("title"), "{e}");
+        let e = parse_with(
+            "<html><head><title>Only chrome</title></head><body><nav><a href=/>Home</a></nav><script>x()</script></body></html>",
+            None,
+        )
+        .unwrap_err();
+        assert!(e.message.contains("body"), "{e}");
+    }
+
+    #[test]
+    fn pull_quotes_and_related_lists_leave_the_body() {
+        let page = r#"<html><head><title>Quotes</title></head><body><article><h1>Quotes</h1>
+            <p>The rooftop screenings began with a borrowed laptop and a list of forgotten classics.</p>
+            <aside class="pullquote"><p>a borrowed laptop and a list of forgotten classics</p></aside>
+            <p>Tickets cost ten lari and sell out within an hour, the organisers say, every single week.</p>
+            <blockquote><p>Tickets cost ten lari and sell out within an hour</p></blockquote>
+            <p>Read more: <a href="/a">Jazz in the kitchens of Minsk tonight</a></p>
+            <div class="related-posts"><h3>Related</h3><ul><li><a href="/b">The coffee houses of Lviv</a></li><li><a href="/c">A morning at Osh Bazaar</a></li></ul></div>
+            </article></body></html>"#;
+        let a = ok(page);
+        assert_eq!(
+            a.pull_quotes,
+            [
+                "a borrowed laptop and a list of forgotten classics",
+                "Tickets cost ten lari and sell out within an hour"
+            ]
+        );
+        assert_eq!(
+            a.related,
+            [
+                "The coffee houses of Lviv",
+                "A morning at Osh Bazaar",
+                "Jazz in the kitchens of Minsk tonight"
+            ]
+        );
+        assert_eq!(
+            a.body_text.matches("borrowed laptop").count(),
+            1,
+            "{}",
+            a.body_text
+        );
+        assert!(
+            !a.body_text.contains("Read more") && !a.body_text.contains("Lviv"),
+            "{}",
+            a.body_text
+        );
+    }
+
+    #[test]
+    fn body_text_separates_blocks_with_one_blank_line() {
+        let a = ok(
+            "<html><head><title>Blocks</title></head><body><article><h2>Head</h2><p>One  two\n three.</p><ul><li>Item a</li><li>Item b</li></ul><table><tr><td>x</td><td>y</td></tr></table></article></body></html>",
+        );
+        assert_eq!(
+            a.body_text,
+            "Head\n\nOne two three.\n\nItem a\n\nItem b\n\nx y"
+        );
+        assert!(
+            a.body_html.contains("<table>") && a.body_html.contains("<li>"),
+            "{}",
+            a.body_html
+        );
+    }
+
+    #[test]
+    fn hostile_sizes_and_nesting_neither_panic_nor_hang() {
+        let deep = format!(
+            "<html><head><title>Deep</title></head><body>{}<p>Deep text survives the nesting limit.</p>{}</body></html>",
+            "<div><span><b>".repeat(40_000),
+            "</b></span></div>".repeat(40_000)
+        );
+        let a = parse_with(&deep, None);
+        assert!(a.unwrap().body_text.contains("Deep text survives"));
+
+        let unclosed = format!(
+            "<title>Unclosed</title>{}<p>Still here after it all.",
+            "<table><tr><td><ul><li><blockquote>".repeat(20_000)
+        );
+        assert!(
+            parse_with(&unclosed, None)
+                .unwrap()
+                .body_text
+                .contains("Still here")
+        );
+
+        let huge_attr = format!(
+            "<title>Attr</title><p data-x=\"{}\">Text after a huge attribute value.</p>",
+            "x".repeat(5_000_000)
+        );
+        assert!(ok(&huge_attr).body_text.contains("huge attribute"));
+
+        let broken = "<title>Broken</title><p>One <b><i>two</b> three</i><div><p>four</span></td></tr> five <<<>>> &bogus; &#xD800; &#0;";
+        assert!(ok(broken).body_text.contains("four"));
+
+        let too_big = vec![b'a'; limits::MAX_BYTES + 1];
+        let e = parse(&too_big, &Context { base_url: None }).unwrap_err();
+        assert!(e.message.contains("MB"), "{e}");
+    }
+
+    #[test]
+    fn non_utf8_pages_decode_without_mojibake() {
+        let page = "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\"><title>Кино во Владикавказе</title></head><body><p>Зрители спорят о фильмах до полуночи, а потом расходятся по домам.</p></body></html>";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode(page);
+        let a = parse(&bytes, &Context { base_url: None }).unwrap();
+        assert_eq!(a.title, "Кино во Владикавказе");
+        assert!(a.body_text.contains("Зрители спорят"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..2000)) {
+            let _ = parse(&bytes, &Context { base_url: None });
+        }
+
+        #[test]
+        fn tag_soup_never_panics(soup in "(<(/?)(div|p|article|b|table|td|script|title|meta charset=x|a href=\"j:x\")>|[a-z ]{1,8}|&[a-z#0-9]{1,5};?|<!--|-->){0,80}") {
+            let page = format!("<title>t</title>{soup}");
+            let _ = parse(page.as_bytes(), &Context { base_url: None });
+        }
+    }
+}
