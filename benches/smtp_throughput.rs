@@ -57,8 +57,10 @@ fn main() {
         let tx = c.unchecked_transaction().unwrap();
         for i in 1..=n {
             tx.execute(
-                "INSERT INTO subscribers(id, email, name, token, status, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'active', '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
+                "INSERT INTO subscribers(id, email, name, token, status, created_at, updated_at,
+                                         status_changed_at)
+                 VALUES (?1, ?2, ?3, ?4, 'active', '2026-11-01T00:00:00Z',
+                         '2026-11-01T00:00:00Z', '2026-11-01T00:00:00Z')",
                 rusqlite::params![
                     i as i64,
                     format!("reader{i}@example.net"),

@@ -55,6 +55,10 @@ pub enum Command {
     Inspect(cmd::inspect::Args),
     /// Read new and changed archive files into the store.
     Ingest(cmd::ingest::Args),
+    /// Create the next digest edition (or --preview one) and refresh web copies.
+    Digest(cmd::digest::Args),
+    /// Add, remove, list and import digest subscribers.
+    Subscribers(cmd::subscribers::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
     /// Classify stored articles into themes and list them; --explain shows why.
@@ -72,6 +76,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => cmd::inspect::execute(a, &globals),
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
+        Command::Digest(a) => cmd::digest::execute(a, &globals),
+        Command::Subscribers(a) => cmd::subscribers::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
         Command::Themes(a) => cmd::themes::execute(a, &globals),
         Command::Completions(a) => cmd::completions::completions(a, &globals),

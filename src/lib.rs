@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod digest;
 pub mod error;
 pub mod ingest;
 pub mod lock;

@@ -54,8 +54,9 @@ impl Fixture {
 
     fn add_subscriber(&self, c: &rusqlite::Connection, id: i64, status: &str, created: &str) {
         c.execute(
-            "INSERT INTO subscribers(id, email, name, token, status, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)",
+            "INSERT INTO subscribers(id, email, name, token, status, created_at, updated_at,
+                                     status_changed_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
             rusqlite::params![
                 id,
                 addr(id),

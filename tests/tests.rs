@@ -3,6 +3,8 @@
 
 mod util;
 
+mod digest;
+mod generator;
 mod html_extract;
 mod ingest;
 mod inspect;
@@ -11,5 +13,7 @@ mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod sample_archive;
 mod smtp_server;
+mod subscribers;
 mod themes;

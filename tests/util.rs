@@ -115,3 +115,35 @@ pub fn json_lines(stdout: &str) -> Vec<serde_json::Value> {
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()
 }
+
+/// Stores an article directly (no parser involved), as if ingested at `at`
+/// from `archive/<id>.md`. For stages downstream of parsing.
+pub fn store_article(
+    store: &mut newsdesk::store::Store,
+    id: &str,
+    article: newsdesk::model::Article,
+    at: &str,
+) {
+    use newsdesk::store::{IngestBatch, NewFileVersion, ParsedFile};
+    let at = chrono::DateTime::parse_from_rfc3339(at)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let key = format!("archive/{id}.md");
+    let batch = IngestBatch {
+        versions: vec![NewFileVersion {
+            key: key.clone(),
+            size: 1,
+            mtime_ns: 1,
+            hash: newsdesk::util::sha256_hex(key.as_bytes()),
+            parsed: Ok(ParsedFile {
+                source_path: format!("{id}.md"),
+                derived_id: id.to_string(),
+                format: newsdesk::model::Format::Markdown,
+                article,
+            }),
+        }],
+        ..Default::default()
+    };
+    let out = store.apply_ingest(&batch, at).unwrap();
+    assert_eq!(out.new, 1, "article {id} was not stored as new: {out:?}");
+}

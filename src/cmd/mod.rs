@@ -2,10 +2,12 @@
 //! exit code. Shared plumbing (config loading, the store, "now") lives here.
 
 pub mod completions;
+pub mod digest;
 pub mod ingest;
 pub mod inspect;
 pub mod run;
 pub mod send;
+pub mod subscribers;
 pub mod themes;
 
 use std::path::PathBuf;

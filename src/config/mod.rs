@@ -196,7 +196,7 @@ impl Config {
         }
         self.feeds.validate()?;
         themes::validate(&self.themes)?;
-        self.digest.validate()?;
+        self.digest.validate(&self.site)?;
         if let Some(smtp) = &self.smtp {
             smtp.validate()?;
         }

@@ -14,6 +14,9 @@ use url::Url;
 use super::{Context, ParseError, date, quotes};
 use crate::model::Article;
 
+/// Blocks either side of a block quote that may hold the text it repeats.
+const QUOTE_REACH: usize = 6;
+
 /// The front matter block, parsed into a JSON-like tree with lowercase keys.
 struct FrontMatter {
     map: serde_json::Map<String, Value>,
@@ -421,15 +424,19 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
     }
 
     // Block quotes that repeat a paragraph's sentence are pull quotes.
-    let paragraphs: Vec<String> = blocks
+    // Only paragraphs near the quote count, as in the text parser: a quote
+    // repeats what is around it, and this keeps huge files linear.
+    let sources: Vec<Option<quotes::Source>> = blocks
         .iter()
-        .filter(|b| b.kind != Kind::Quote)
-        .map(|b| b.text.clone())
+        .map(|b| (b.kind != Kind::Quote).then(|| quotes::Source::new(&b.text.replace('\n', " "))))
         .collect();
     let mut kept = Vec::new();
-    for b in blocks {
+    for (i, b) in blocks.into_iter().enumerate() {
         let text = b.text.replace('\n', " ");
-        if b.kind == Kind::Quote && paragraphs.iter().any(|p| quotes::repeats(&text, p)) {
+        let near =
+            &sources[i.saturating_sub(QUOTE_REACH)..(i + QUOTE_REACH + 1).min(sources.len())];
+        let q = quotes::words(&text);
+        if b.kind == Kind::Quote && near.iter().flatten().any(|s| s.repeated_by(&q)) {
             a.pull_quotes.push(text);
         } else {
             kept.push(b);

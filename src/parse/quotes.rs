@@ -71,14 +71,31 @@ const LONG_RUN: usize = 8;
 /// Whether `quote` repeats a sentence of `source` word for word: equal to a
 /// whole sentence, or a run of at least [`LONG_RUN`] consecutive words of one.
 pub fn repeats(quote: &str, source: &str) -> bool {
-    let q = words(quote);
-    if q.len() < MIN_WORDS {
-        return false;
+    Source::new(source).repeated_by(&words(quote))
+}
+
+/// A paragraph split into normalised sentences once, so many candidate
+/// quotes can be checked against it without re-tokenising.
+pub struct Source {
+    sentences: Vec<Vec<String>>,
+}
+
+impl Source {
+    pub fn new(paragraph: &str) -> Source {
+        Source {
+            sentences: sentences(paragraph).into_iter().map(words).collect(),
+        }
     }
-    sentences(source).into_iter().any(|s| {
-        let s = words(s);
-        s == q || (q.len() >= LONG_RUN && s.windows(q.len()).any(|w| w == q.as_slice()))
-    })
+
+    /// See [`repeats`]; `quote` is already normalised with [`words`].
+    pub fn repeated_by(&self, quote: &[String]) -> bool {
+        if quote.len() < MIN_WORDS {
+            return false;
+        }
+        self.sentences.iter().any(|s| {
+            s == quote || (quote.len() >= LONG_RUN && s.windows(quote.len()).any(|w| w == quote))
+        })
+    }
 }
 
 /// Whether a paragraph ends with a full stop (an ellipsis does not count):

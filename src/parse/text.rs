@@ -328,15 +328,10 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
         }
         i += 1;
     }
-    let mut seen: Vec<Vec<String>> = vec![quotes::words(&title)];
+    let mut seen = std::collections::HashSet::from([quotes::words(&title)]);
     related.retain(|r| {
         let w = quotes::words(r);
-        if w.is_empty() || seen.contains(&w) {
-            false
-        } else {
-            seen.push(w);
-            true
-        }
+        !w.is_empty() && seen.insert(w)
     });
 
     let (body, pull_quotes) = split_pull_quotes(paragraphs);
@@ -380,9 +375,15 @@ fn read_more_title_hint(blocks: &[Block]) -> Option<String> {
         .flat_map(|b| &b.lines)
         .skip(1)
         .collect();
+    let mut count: std::collections::HashMap<Vec<String>, usize> = Default::default();
+    for l in &lines {
+        *count.entry(quotes::words(l)).or_default() += 1;
+    }
     lines
-        .iter()
-        .find(|l| lines.iter().filter(|m| same(l, m)).count() >= 2)
+        .into_iter()
+        .find(|l| {
+            count.get(&quotes::words(l)).is_some_and(|&n| n >= 2) && !quotes::words(l).is_empty()
+        })
         .map(|l| l.to_string())
 }
 
@@ -621,14 +622,18 @@ fn split_pull_quotes(paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
         .iter()
         .map(|p| !quotes::ends_with_full_stop(p) && p.split_whitespace().count() <= QUOTE_MAX_WORDS)
         .collect();
+    let sources: Vec<Option<quotes::Source>> = paragraphs
+        .iter()
+        .zip(&candidate)
+        .map(|(p, &c)| (!c).then(|| quotes::Source::new(p)))
+        .collect();
     let is_quote: Vec<bool> = (0..paragraphs.len())
         .map(|i| {
             candidate[i] && {
+                let q = quotes::words(&paragraphs[i]);
                 let lo = i.saturating_sub(QUOTE_REACH);
                 let hi = (i + QUOTE_REACH).min(paragraphs.len() - 1);
-                (lo..=hi).any(|j| {
-                    j != i && !candidate[j] && quotes::repeats(&paragraphs[i], &paragraphs[j])
-                })
+                (lo..=hi).any(|j| sources[j].as_ref().is_some_and(|s| s.repeated_by(&q)))
             }
         })
         .collect();
@@ -927,6 +932,15 @@ mod tests {
         );
         assert_eq!(a.related, ["Other story", "Third story"]);
         assert_eq!(a.body_text, P1);
+    }
+
+    #[test]
+    fn alternating_tail_without_a_header_is_related() {
+        let a = parse_txt(
+            format!("Site\n\nTitle here\n\n9 August 2017\n\n{P1}\n\n{P2}\n\nTitle here\n\nOther story\n\nTitle here\n\nThird story").as_bytes(),
+        );
+        assert_eq!(a.related, ["Other story", "Third story"]);
+        assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
     }
 
     #[test]

@@ -44,6 +44,7 @@ CREATE TABLE articles (
     data         TEXT NOT NULL
 );
 CREATE INDEX articles_archived ON articles(archived_at, seq);
+CREATE INDEX articles_source ON articles(source_key);
 "#;
 
 /// What the store remembers of one archive file.

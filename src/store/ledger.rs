@@ -375,8 +375,9 @@ mod tests {
         for (id, email, status, created) in subs {
             s.conn()
                 .execute(
-                    "INSERT INTO subscribers(id, email, token, status, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                    "INSERT INTO subscribers(id, email, token, status, created_at, updated_at,
+                                             status_changed_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
                     params![id, email, format!("tok{id}"), status, created],
                 )
                 .unwrap();

@@ -13,7 +13,9 @@ mod subscribers;
 mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
+pub use editions::{ArticleTheme, EditionRecord};
 pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
+pub use subscribers::{NewSubscriber, Subscriber, SubscriberStatus, UpsertOutcome};
 pub use themes::{ArticleThemes, ThemeAssignment};
 
 use std::path::{Path, PathBuf};

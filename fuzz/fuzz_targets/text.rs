@@ -1,0 +1,20 @@
+//! Fuzzes the text parser through `parse_bytes` with the `.txt` hint: it must
+//! never panic, and what it accepts must have a title and clean text.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use newsdesk::parse::{Context, parse_bytes};
+
+fuzz_target!(|data: &[u8]| {
+    let base = url::Url::parse("https://news.example.org/a/").unwrap();
+    let ctx = Context {
+        base_url: Some(&base),
+    };
+    if let Ok((_, a)) = parse_bytes(data, Some("txt"), &ctx) {
+        assert!(!a.title.trim().is_empty());
+        assert_eq!(
+            newsdesk::util::strip_xml_invalid(&a.body_html),
+            a.body_html.as_str()
+        );
+    }
+});
