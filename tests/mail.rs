@@ -696,3 +696,115 @@ fn messages_carry_a_dkim_signature_over_the_list_headers_when_configured() {
         }
     }
 }
+
+/// A site with one stored article, `n` subscribers (before NOW) and an
+/// `[smtp]` section pointing at `port`, with edition 1 created by the binary.
+fn binary_site(port: u16, n: i64, smtp_extra: &str) -> util::Site {
+    let site = util::Site::with_config(&format!(
+        "{}{}from = \"Test Desk <digest@news.example.org>\"\n\
+         unsubscribe_mailto = \"unsubscribe@news.example.org\"\n\
+         [smtp]\nhost = \"127.0.0.1\"\nport = {port}\nsecurity = \"none\"\n{smtp_extra}\n",
+        util::BASE_CONFIG,
+        crate::digest::DIGEST_CONFIG
+    ));
+    let mut store = site.store();
+    util::store_article(
+        &mut store,
+        "closeness",
+        newsdesk::model::Article {
+            title: "Closeness, a debut from Nalchik".into(),
+            url: Some("https://news.example.org/articles/closeness/".into()),
+            standfirst: Some("Kantemir Balagov's first feature.".into()),
+            body_text: "Body.".into(),
+            body_html: "<p>Body.</p>".into(),
+            ..Default::default()
+        },
+        "2026-11-01T10:00:00Z",
+    );
+    let c = rusqlite::Connection::open(store.path()).unwrap();
+    for id in 1..=n {
+        c.execute(
+            "INSERT INTO subscribers(id, email, name, token, status, created_at, updated_at,
+                                     status_changed_at)
+             VALUES (?1, ?2, ?3, ?4, 'active', ?5, ?5, ?5)",
+            rusqlite::params![
+                id,
+                addr(id),
+                format!("Reader {id}"),
+                format!("tok{id:04}"),
+                "2026-11-01T00:00:00Z"
+            ],
+        )
+        .unwrap();
+    }
+    let (code, _, err) = util::run(site.cmd().args(["digest", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    site
+}
+
+#[test]
+fn digest_send_through_the_binary_delivers_each_subscriber_once_and_status_tells() {
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 200, "");
+    let (code, out, err) = util::run(site.cmd().args(["digest", "--send", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let report = &util::json_lines(&out)[0];
+    assert_eq!(report["sent"], 200, "{out}");
+    assert_each_once(&server, 1..=200);
+    let m = &server.received()[0];
+    assert!(m.header("List-Unsubscribe").unwrap().contains("token=tok"));
+    assert!(
+        m.header("List-Unsubscribe")
+            .unwrap()
+            .contains("mailto:unsubscribe@")
+    );
+    assert!(m.header("Subject").is_some());
+
+    let (code, out, _) = util::run(site.cmd().args(["digest", "--send", "--json"]));
+    assert_eq!(code, 0);
+    assert_eq!(util::json_lines(&out)[0]["sent"], 0);
+    assert_eq!(server.received().len(), 200, "a rerun sends nothing");
+
+    let (code, out, _) = util::run(site.cmd().args(["digest", "--status", "--json"]));
+    assert_eq!(code, 0);
+    let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(status[0]["edition"], 1);
+    assert_eq!(status[0]["complete"], true);
+    assert_eq!(status[0]["counts"]["sent"], 200);
+}
+
+#[test]
+fn a_refused_password_exits_78_and_never_reaches_the_trace_log() {
+    let server = SmtpServer::start_with(Options {
+        tls: None,
+        auth: Some(("newsdesk".into(), PASSWORD.into())),
+    });
+    let wrong = "Wr0ng-pa55-for-logs";
+    let site = binary_site(
+        server.port,
+        3,
+        "username = \"newsdesk\"\npassword_env = \"NEWSDESK_TEST_SMTP_PW\"",
+    );
+    let (code, out, err) = util::run(
+        site.cmd()
+            .args(["digest", "--send"])
+            .env("NEWSDESK_LOG", "trace")
+            .env("NEWSDESK_TEST_SMTP_PW", wrong),
+    );
+    assert_eq!(code, 78, "{out}{err}");
+    assert!(err.contains("authentication"), "{err}");
+    assert!(
+        !out.contains(wrong) && !err.contains(wrong),
+        "password leaked"
+    );
+    // base64 forms as sent in AUTH PLAIN/LOGIN must not leak either.
+    for line in server.transcript() {
+        if let Some(b64) = line.strip_prefix("AUTH PLAIN ") {
+            assert!(!err.contains(b64));
+        }
+    }
+    assert!(server.received().is_empty());
+    let (_, out, _) = util::run(site.cmd().args(["digest", "--status", "--json"]));
+    let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(status[0]["counts"]["sent"], 0);
+}

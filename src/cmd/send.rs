@@ -7,12 +7,13 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use chrono::{DateTime, Utc};
 use serde_json::json;
 
+use super::Globals;
 use crate::config::Config;
 use crate::error::Exit;
-use crate::mail::{Composer, Mailer, SendOptions, SendReport, Sender};
+use crate::mail::compose::DigestComposer;
+use crate::mail::{Mailer, SendOptions, SendReport};
 use crate::store::{LedgerState, Store};
 
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,34 +42,34 @@ pub struct SendArgs {
 }
 
 /// Runs `--send` (with `--dry-run` / `--to`) for the edition selected.
-#[allow(clippy::too_many_arguments)]
 pub fn send(
     args: &SendArgs,
     edition: Option<i64>,
     json_out: bool,
-    quiet: bool,
+    g: &Globals,
     config: &Config,
     store: &Store,
-    sender: &Sender,
-    composer: &dyn Composer,
-    now: DateTime<Utc>,
 ) -> Result<Exit> {
-    let mailer = Mailer::from_config(config, sender)?;
+    let sender = crate::mail::sender_of(config)?;
+    let mailer = Mailer::from_config(config, &sender)?;
+    let quiet = g.quiet;
+    let now = g.now;
     let opts = SendOptions {
         edition,
         retry_deferred_now: args.retry_deferred,
         progress: !json_out && !quiet && std::io::stderr().is_terminal(),
         ..SendOptions::default()
     };
+    let editions = match edition {
+        Some(n) => vec![n],
+        None => store.ledger_editions_to_send()?,
+    };
+    let composer = DigestComposer::new(config, store, &editions)?;
     if let Some(to) = &args.to {
-        let edition = match edition {
-            Some(n) => n,
-            None => *store
-                .ledger_editions_to_send()?
-                .last()
-                .ok_or_else(|| anyhow::anyhow!("there is no edition yet"))?,
-        };
-        let reply = mailer.send_proof(composer, edition, to, now)?;
+        let edition = *editions
+            .last()
+            .ok_or_else(|| anyhow::anyhow!("there is no edition yet"))?;
+        let reply = mailer.send_proof(&composer, edition, to, now)?;
         if json_out {
             println!(
                 "{}",
@@ -80,8 +81,15 @@ pub fn send(
         return Ok(Exit::Ok);
     }
     let report = match &args.dry_run {
-        Some(dir) => mailer.dry_run(store, composer, now, &opts, dir)?,
-        None => mailer.send(store, composer, now, &opts)?,
+        Some(dir) => mailer.dry_run(store, &composer, now, &opts, dir)?,
+        None => {
+            // Sending must not interleave with `run` or another send.
+            let _lock = crate::lock::RunLock::acquire(
+                &crate::lock::RunLock::path_for(&config.store_path()),
+                std::time::Duration::ZERO,
+            )?;
+            mailer.send(store, &composer, now, &opts)?
+        }
     };
     print_report(&report, args.dry_run.is_some(), json_out, quiet);
     Ok(report.exit())

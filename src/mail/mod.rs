@@ -10,6 +10,7 @@
 //! The engine does not know how digests are rendered: a [`Composer`] turns an
 //! edition and a recipient into a [`DigestEmail`].
 
+pub mod compose;
 pub mod deliver;
 pub mod dkim;
 pub mod message;
@@ -68,15 +69,37 @@ pub struct Sender<'a> {
     pub unsubscribe_mailto: Option<&'a str>,
 }
 
+/// The sender identity from `[digest]` (checked ready to send).
+pub fn sender_of(config: &crate::config::Config) -> anyhow::Result<Sender<'_>> {
+    config
+        .digest
+        .check_ready_to_send()
+        .map_err(|message| crate::error::Error::Config {
+            path: config.path.clone(),
+            message,
+        })?;
+    Ok(Sender {
+        from: config.digest.from.as_deref().unwrap_or_default(),
+        reply_to: config.digest.reply_to.as_deref(),
+        unsubscribe_mailto: config.digest.unsubscribe_mailto.as_deref(),
+    })
+}
+
 /// Delivers whatever is due (the newest edition and any unfinished older
-/// one) with the `[smtp]` settings: the entry point for `newsdesk run`.
-/// `report.exit()` is 75 while messages remain deferred.
+/// one) with the `[smtp]` and `[digest]` settings: the entry point for
+/// `newsdesk run`. `report.exit()` is 75 while messages remain deferred.
 pub fn send_pending(
     config: &crate::config::Config,
     store: &crate::store::Store,
     now: chrono::DateTime<chrono::Utc>,
-    sender: &Sender,
-    composer: &dyn Composer,
+    opts: &SendOptions,
 ) -> anyhow::Result<SendReport> {
-    Mailer::from_config(config, sender)?.send(store, composer, now, &SendOptions::default())
+    let sender = sender_of(config)?;
+    let mailer = Mailer::from_config(config, &sender)?;
+    let editions = match opts.edition {
+        Some(n) => vec![n],
+        None => store.ledger_editions_to_send()?,
+    };
+    let composer = compose::DigestComposer::new(config, store, &editions)?;
+    mailer.send(store, &composer, now, opts)
 }
