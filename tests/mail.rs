@@ -808,3 +808,45 @@ fn a_refused_password_exits_78_and_never_reaches_the_trace_log() {
     let status: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
     assert_eq!(status[0]["counts"]["sent"], 0);
 }
+
+#[test]
+fn sigkill_mid_send_then_rerun_reaches_everyone_with_at_most_one_duplicate_per_session() {
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 1000, "concurrency = 4");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
+        .current_dir(site.path())
+        .env("NEWSDESK_CONFIG", site.config_path())
+        .env("NEWSDESK_NOW", util::NOW)
+        .env_remove("NEWSDESK_LOG")
+        .args(["digest", "--send", "-q"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it (SIGKILL) once the server has accepted a good part of the batch.
+    while server.received().len() < 300 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = server.received().len();
+    assert!(before < 1000, "the send finished before it could be killed");
+
+    let (code, _, err) = util::run(site.cmd().args(["digest", "--send", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    let per = server.per_recipient();
+    for id in 1..=1000 {
+        assert!(
+            per.get(&addr(id)).is_some_and(|&n| n >= 1),
+            "{} skipped",
+            addr(id)
+        );
+    }
+    let duplicates: usize = per.values().map(|n| n - 1).sum();
+    assert!(duplicates <= 4, "{duplicates} duplicates with 4 sessions");
+    let store = site.store();
+    assert_eq!(store.ledger_counts(1).unwrap().sent, 1000);
+}
