@@ -10,6 +10,7 @@ pub mod cmd;
 pub mod config;
 pub mod digest;
 pub mod error;
+pub mod feeds;
 pub mod ingest;
 pub mod lock;
 pub mod mail;

@@ -4,6 +4,7 @@
 mod util;
 
 mod digest;
+mod feeds;
 mod generator;
 mod html_extract;
 mod ingest;

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod digest;
+pub mod feeds;
 pub mod ingest;
 pub mod inspect;
 pub mod run;

@@ -137,6 +137,7 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
 
     r.step("ingest", ingest_step);
     r.step("themes", themes_step);
+    r.step("feeds", feeds_step);
     r.step("digest", digest_step);
 
     if args.json {
@@ -212,6 +213,7 @@ fn digest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
         })?;
     let mut made = None;
     let mut skipped_slot = None;
+    let mut waiting = None;
     let last_slot = r
         .store
         .meta_get(META_DIGEST_SLOT)?
@@ -223,13 +225,19 @@ fn digest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
             .map_or(0, |(e, _)| e.articles.len());
         if pending >= cfg.min_articles.max(1) {
             made = digest::create_edition(&mut r.store, r.config, r.g.now, &opts)?;
-        } else {
+            r.store
+                .meta_set(META_DIGEST_SLOT, &crate::store::ts(slot))?;
+        } else if pending == 0 {
+            // Nothing new: the slot passes without an edition (an empty
+            // edition is never made), and is not retried every few minutes.
             skipped_slot = Some(pending);
+            r.store
+                .meta_set(META_DIGEST_SLOT, &crate::store::ts(slot))?;
+        } else {
+            // Fewer than `min_articles`: the slot stays open and the edition
+            // goes out on the first run that has enough.
+            waiting = Some(pending);
         }
-        // The slot is used up either way: a missed or thin slot is not
-        // retried every few minutes until the next one.
-        r.store
-            .meta_set(META_DIGEST_SLOT, &crate::store::ts(slot))?;
     }
 
     // Web copies and the preview depend on the articles, their themes, the
@@ -284,9 +292,12 @@ fn digest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
             e.articles.len(),
             digest::web_copy_url(r.config, e.number)
         )),
-        (None, Some(n)) => parts.push(format!(
-            "digest: slot skipped, {n} new articles (min_articles = {})",
-            cfg.min_articles.max(1)
+        (None, Some(_)) => parts
+            .push("digest: due, but nothing new since the last edition; slot skipped".to_string()),
+        (None, None) if waiting.is_some() => parts.push(format!(
+            "digest: due, waiting for {} new articles (have {})",
+            cfg.min_articles,
+            waiting.unwrap_or(0)
         )),
         (None, None) => parts.push(match schedule.frequency {
             crate::schedule::Frequency::Manual => {
@@ -316,3 +327,13 @@ fn digest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
 const META_DIGEST_SLOT: &str = "digest_last_slot";
 /// Meta key: what the web copies and preview were last built from.
 const META_DIGEST_INPUTS: &str = "digest_inputs";
+
+fn feeds_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    let report = crate::feeds::write_all_with(r.config, &r.store, r.g.now, r.force)?;
+    Ok(StepOutcome {
+        changed: report.changed(),
+        summary: report.summary(),
+        counts: serde_json::to_value(&report)?,
+        exit: Exit::Ok,
+    })
+}

@@ -194,7 +194,7 @@ impl Config {
                 globset::Glob::new(p).map_err(|e| format!("{key}: bad pattern {p:?}: {e}"))?;
             }
         }
-        self.feeds.validate()?;
+        self.feeds.validate(&self.site.base_url)?;
         themes::validate(&self.themes)?;
         self.digest.validate(&self.site)?;
         if let Some(smtp) = &self.smtp {
