@@ -13,6 +13,7 @@ pub mod error;
 pub mod feeds;
 pub mod ingest;
 pub mod lock;
+pub mod mail;
 pub mod model;
 pub mod parse;
 pub mod schedule;

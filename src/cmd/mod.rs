@@ -8,6 +8,7 @@ pub mod ingest;
 pub mod init;
 pub mod inspect;
 pub mod run;
+pub mod send;
 pub mod subscribers;
 pub mod themes;
 

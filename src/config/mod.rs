@@ -11,7 +11,7 @@ mod themes;
 
 pub use digest::DigestConfig;
 pub use feeds::FeedsConfig;
-pub use smtp::{SmtpConfig, SmtpSecurity};
+pub use smtp::{DkimConfig as SmtpDkimConfig, Secret, SmtpConfig, SmtpSecurity};
 pub use themes::{
     FieldWeights, GroupConfig, TermConfig, ThemeConfig, is_valid_theme_id, validate_themes,
 };

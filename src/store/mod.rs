@@ -15,6 +15,7 @@ mod themes;
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
 pub use editions::{ArticleTheme, EditionRecord};
 pub use feeds::{ArchivePage, FeedKey};
+pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
 pub use subscribers::{NewSubscriber, Subscriber, SubscriberStatus, UpsertOutcome};
 pub use themes::{ArticleThemes, ThemeAssignment};
 
