@@ -55,10 +55,14 @@ pub enum Command {
     Inspect(cmd::inspect::Args),
     /// Read new and changed archive files into the store.
     Ingest(cmd::ingest::Args),
+    /// Write the RSS, Atom and JSON feeds (all articles and per theme), OPML and index page.
+    Feeds(cmd::feeds::Args),
     /// Create the next digest edition (or --preview one) and refresh web copies.
     Digest(cmd::digest::Args),
     /// Add, remove, list and import digest subscribers.
     Subscribers(cmd::subscribers::Args),
+    /// Create a new site: a commented newsdesk.toml and an example article.
+    Init(cmd::init::Args),
     /// Do the whole job for cron: ingest, classify, feeds, digest when due, send.
     Run(cmd::run::Args),
     /// Serve one-click unsubscribe and theme preferences (--preview: feeds too).
@@ -78,8 +82,10 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Inspect(a) => cmd::inspect::execute(a, &globals),
         Command::Ingest(a) => cmd::ingest::execute(a, &globals),
+        Command::Feeds(a) => cmd::feeds::execute(a, &globals),
         Command::Digest(a) => cmd::digest::execute(a, &globals),
         Command::Subscribers(a) => cmd::subscribers::execute(a, &globals),
+        Command::Init(a) => cmd::init::execute(a, &globals),
         Command::Run(a) => cmd::run::execute(a, &globals),
         Command::Serve(a) => cmd::serve::execute(a, &globals),
         Command::Themes(a) => cmd::themes::execute(a, &globals),

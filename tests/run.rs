@@ -41,11 +41,21 @@ fn run_waits_for_the_lock_with_wait() {
 #[test]
 fn noop_run_is_silent_with_quiet() {
     let site = Site::new();
+    site.write(
+        "a.md",
+        "---\ntitle: A first article\ndate: 2026-01-02\n---\nSome body text.\n",
+    );
+    let (code, out, err) = run(site.cmd().arg("run"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ingested 1 new"), "{out}");
+    // Nothing changed since: -q prints nothing at all, and without -q every
+    // step still says what it found.
     let (code, out, err) = run(site.cmd().args(["run", "-q"]));
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
     let (code, out, _) = run(site.cmd().arg("run"));
     assert_eq!(code, 0);
     assert!(out.contains("ingested 0 new"), "{out}");
+    assert!(out.lines().count() >= 4, "one line per step: {out}");
 }
 
 #[test]
@@ -96,4 +106,100 @@ fn completions_and_man_page_come_from_the_cli_definition() {
         &out[..200.min(out.len())]
     );
     assert!(out.contains("Exit codes"), "man page lacks exit codes");
+}
+
+/// Runs `newsdesk run --json` at `now` and returns the edition the digest
+/// step made, if any.
+fn run_at(site: &Site, now: &str) -> Option<i64> {
+    let (code, out, err) = run(site.cmd().env("NEWSDESK_NOW", now).args(["run", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let v = &json_lines(&out)[0];
+    let step = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "digest")
+        .unwrap()
+        .clone();
+    step["counts"]["edition"].as_i64()
+}
+
+fn article(site: &Site, n: u32) {
+    site.write(
+        &format!("a{n}.md"),
+        format!("---\ntitle: Article number {n}\ndate: 2026-03-01\n---\nBody of article {n}.\n"),
+    );
+}
+
+#[test]
+fn daily_digest_is_due_at_local_time_across_the_dst_change() {
+    let site = Site::new();
+    site.append_config(
+        "[digest]\nschedule = \"daily\"\nat = \"08:00\"\ntimezone = \"Europe/London\"\n",
+    );
+    article(&site, 1);
+    // First run: the latest slot (27 March 08:00) has no edition yet.
+    assert_eq!(run_at(&site, "2026-03-28T07:30:00Z"), Some(1));
+    article(&site, 2);
+    assert_eq!(
+        run_at(&site, "2026-03-28T07:59:00Z"),
+        None,
+        "before the 28 March slot"
+    );
+    assert_eq!(run_at(&site, "2026-03-28T08:00:00Z"), Some(2), "08:00 GMT");
+    article(&site, 3);
+    // 29 March is the first day of BST: 08:00 local is 07:00 UTC.
+    assert_eq!(run_at(&site, "2026-03-29T06:59:00Z"), None);
+    assert_eq!(run_at(&site, "2026-03-29T07:00:00Z"), Some(3), "08:00 BST");
+}
+
+#[test]
+fn missed_slots_are_caught_up_once() {
+    let site = Site::new();
+    site.append_config("[digest]\nschedule = \"daily\"\nat = \"08:00\"\ntimezone = \"UTC\"\n");
+    article(&site, 1);
+    assert_eq!(run_at(&site, "2026-04-01T09:00:00Z"), Some(1));
+    // The machine was off for a week: one edition, not seven.
+    article(&site, 2);
+    article(&site, 3);
+    assert_eq!(run_at(&site, "2026-04-08T12:00:00Z"), Some(2));
+    article(&site, 4);
+    assert_eq!(run_at(&site, "2026-04-08T12:10:00Z"), None);
+    assert_eq!(run_at(&site, "2026-04-09T08:00:00Z"), Some(3));
+}
+
+#[test]
+fn slot_with_too_few_articles_waits_and_empty_slot_is_skipped() {
+    let site = Site::new();
+    site.append_config(
+        "[digest]\nschedule = \"daily\"\nat = \"08:00\"\ntimezone = \"UTC\"\nmin_articles = 2\n",
+    );
+    // Empty archive: the slot passes.
+    assert_eq!(run_at(&site, "2026-04-01T09:00:00Z"), None);
+    article(&site, 1);
+    assert_eq!(
+        run_at(&site, "2026-04-01T09:10:00Z"),
+        None,
+        "the empty slot is used up"
+    );
+    assert_eq!(
+        run_at(&site, "2026-04-02T09:00:00Z"),
+        None,
+        "one article: waits for two"
+    );
+    article(&site, 2);
+    assert_eq!(
+        run_at(&site, "2026-04-02T09:10:00Z"),
+        Some(1),
+        "enough now, same slot"
+    );
+}
+
+#[test]
+fn bad_schedule_is_a_config_error() {
+    let site = Site::new();
+    site.append_config("[digest]\nschedule = \"hourly\"\n");
+    let (code, _, err) = run(site.cmd().arg("run"));
+    assert_eq!(code, 78, "{err}");
+    assert!(err.contains("digest.schedule"), "{err}");
 }

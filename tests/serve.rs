@@ -553,3 +553,26 @@ fn sigterm_stops_the_server_cleanly() {
     };
     assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
 }
+
+#[test]
+fn preview_serves_real_feeds_and_web_copies_with_their_types() {
+    let (site, _) = site_with_subscriber();
+    let (code, _, err) = run(site.cmd().args(["feeds", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(site.cmd().args(["digest", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    let s = serve(&site, &["--preview"]);
+    let c = client();
+    for (path, ctype) in [
+        ("/feeds/rss.xml", "application/rss+xml"),
+        ("/feeds/atom.xml", "application/atom+xml"),
+        ("/feeds/feed.json", "application/feed+json"),
+        ("/feeds/feeds.opml", "text/x-opml"),
+        ("/feeds/themes/festivals/atom.xml", "application/atom+xml"),
+        ("/digests/1/", "text/html; charset=utf-8"),
+    ] {
+        let r = c.get(format!("{}{path}", s.base)).send().unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        assert_eq!(r.headers()["content-type"], ctype, "{path}");
+    }
+}

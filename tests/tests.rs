@@ -4,13 +4,19 @@
 mod util;
 
 mod digest;
+mod feeds;
+mod generator;
 mod html_extract;
 mod ingest;
+mod init;
 mod inspect;
+mod mail;
 mod parse_markdown;
 mod parse_text;
 mod proptest_parsers;
 mod run;
+mod sample_archive;
 mod serve;
+mod smtp_server;
 mod subscribers;
 mod themes;

@@ -34,11 +34,13 @@ pub struct Args {
     #[arg(long, value_name = "EMAIL", requires = "preview")]
     pub subscriber: Option<String>,
     /// Preview an existing edition instead of the next one.
-    #[arg(long, value_name = "N", requires = "preview")]
+    #[arg(long, value_name = "N")]
     pub edition: Option<i64>,
     /// Print the outcome as one JSON object.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub delivery: super::send::SendArgs,
 }
 
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
@@ -69,6 +71,12 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     };
     if let Some(file) = &args.preview {
         return preview(args, g, &config, &store, &opts, file);
+    }
+    if args.delivery.status {
+        return super::send::status(&store, args.edition, args.json);
+    }
+    if args.delivery.send {
+        return super::send::send(&args.delivery, args.edition, args.json, g, &config, &store);
     }
     // Creating an edition must not interleave with `run` doing the same
     // (a held lock exits 75: try again later).

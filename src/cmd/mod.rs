@@ -3,9 +3,12 @@
 
 pub mod completions;
 pub mod digest;
+pub mod feeds;
 pub mod ingest;
+pub mod init;
 pub mod inspect;
 pub mod run;
+pub mod send;
 pub mod serve;
 pub mod subscribers;
 pub mod themes;

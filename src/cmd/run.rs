@@ -137,6 +137,8 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
 
     r.step("ingest", ingest_step);
     r.step("themes", themes_step);
+    r.step("feeds", feeds_step);
+    r.step("digest", digest_step);
 
     if args.json {
         let report = RunReport {
@@ -191,6 +193,147 @@ fn themes_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
             "articles": report.articles,
             "per_theme": report.per_theme.iter().map(|(id, n)| (id.clone(), *n)).collect::<std::collections::BTreeMap<_, _>>(),
         }),
+        exit: Exit::Ok,
+    })
+}
+
+/// Makes an edition when the schedule says one is due, refreshes the web
+/// copies, and writes a preview of what the next edition looks like. All of
+/// it is skipped when nothing it depends on changed, so a no-op run stays
+/// cheap however large the archive is.
+fn digest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    use crate::digest::{self, EditionOptions, PreparedEdition};
+
+    let cfg = &r.config.digest;
+    let schedule = cfg
+        .schedule_spec()
+        .map_err(|m| crate::error::Error::Config {
+            path: r.config.path.clone(),
+            message: m,
+        })?;
+    let mut made = None;
+    let mut skipped_slot = None;
+    let mut waiting = None;
+    let last_slot = r
+        .store
+        .meta_get(META_DIGEST_SLOT)?
+        .and_then(|s| chrono::DateTime::parse_from_rfc3339(&s).ok())
+        .map(|t| t.with_timezone(&chrono::Utc));
+    if let Some(slot) = schedule.due(r.g.now, last_slot) {
+        let opts = EditionOptions::default();
+        let pending = digest::next_edition(&r.store, r.config, r.g.now, &opts)?
+            .map_or(0, |(e, _)| e.articles.len());
+        if pending >= cfg.min_articles.max(1) {
+            made = digest::create_edition(&mut r.store, r.config, r.g.now, &opts)?;
+            r.store
+                .meta_set(META_DIGEST_SLOT, &crate::store::ts(slot))?;
+        } else if pending == 0 {
+            // Nothing new: the slot passes without an edition (an empty
+            // edition is never made), and is not retried every few minutes.
+            skipped_slot = Some(pending);
+            r.store
+                .meta_set(META_DIGEST_SLOT, &crate::store::ts(slot))?;
+        } else {
+            // Fewer than `min_articles`: the slot stays open and the edition
+            // goes out on the first run that has enough.
+            waiting = Some(pending);
+        }
+    }
+
+    // Web copies and the preview depend on the articles, their themes, the
+    // editions and the config; rebuild them only when one of those changed.
+    let config_text = std::fs::read(&r.config.path).unwrap_or_default();
+    let inputs = format!(
+        "{}:{}:{}:{}",
+        r.store.articles_rev()?,
+        r.store.themes_state()?.0.unwrap_or(-1),
+        r.store.last_edition()?.map_or(0, |e| e.number),
+        crate::util::sha256_hex(&config_text),
+    );
+    let mut written = Vec::new();
+    let mut preview = None;
+    if r.force || r.store.meta_get(META_DIGEST_INPUTS)?.as_deref() != Some(inputs.as_str()) {
+        let web = digest::write_web_copies(r.config, &r.store)?;
+        written.extend(web.written.iter().map(|p| p.display().to_string()));
+        // The preview shows the next edition, or the latest one when
+        // everything is already in an edition.
+        let edition =
+            match digest::next_edition(&r.store, r.config, r.g.now, &EditionOptions::default())? {
+                Some((e, _)) => Some(e),
+                None => match r.store.last_edition()? {
+                    Some(rec) => digest::load_edition(&r.store, rec.number)?,
+                    None => None,
+                },
+            };
+        if let Some(edition) = edition {
+            let prepared = PreparedEdition::new(r.config, &r.store, &edition)?;
+            if let Some(email) = prepared.render(&[], None) {
+                let dir = r.config.resolve(&cfg.dir);
+                let html = dir.join("preview.html");
+                let mut rep = crate::digest::WebCopyReport::default();
+                crate::digest::write_if_changed(&html, email.html.as_bytes(), &mut rep)?;
+                crate::digest::write_if_changed(
+                    &html.with_extension("txt"),
+                    email.text.as_bytes(),
+                    &mut rep,
+                )?;
+                written.extend(rep.written.iter().map(|p| p.display().to_string()));
+                preview = Some(html);
+            }
+        }
+        r.store.meta_set(META_DIGEST_INPUTS, &inputs)?;
+    }
+
+    let mut parts = Vec::new();
+    match (&made, skipped_slot) {
+        (Some(e), _) => parts.push(format!(
+            "digest: edition {} with {} articles ({})",
+            e.number,
+            e.articles.len(),
+            digest::web_copy_url(r.config, e.number)
+        )),
+        (None, Some(_)) => parts
+            .push("digest: due, but nothing new since the last edition; slot skipped".to_string()),
+        (None, None) if waiting.is_some() => parts.push(format!(
+            "digest: due, waiting for {} new articles (have {})",
+            cfg.min_articles,
+            waiting.unwrap_or(0)
+        )),
+        (None, None) => parts.push(match schedule.frequency {
+            crate::schedule::Frequency::Manual => {
+                "digest: schedule is manual (make one with `newsdesk digest`)".to_string()
+            }
+            _ => "digest: not due".to_string(),
+        }),
+    }
+    if let Some(p) = &preview {
+        parts.push(format!("preview {}", p.display()));
+    }
+    Ok(StepOutcome {
+        changed: made.is_some() || skipped_slot.is_some() || !written.is_empty(),
+        summary: parts.join("; "),
+        counts: serde_json::json!({
+            "edition": made.as_ref().map(|e| e.number),
+            "articles": made.as_ref().map_or(0, |e| e.articles.len()),
+            "slot_skipped": skipped_slot.is_some(),
+            "preview": preview.as_ref().map(|p| p.display().to_string()),
+            "written": written,
+        }),
+        exit: Exit::Ok,
+    })
+}
+
+/// Meta key: the schedule slot the last edition (or skipped slot) was for.
+const META_DIGEST_SLOT: &str = "digest_last_slot";
+/// Meta key: what the web copies and preview were last built from.
+const META_DIGEST_INPUTS: &str = "digest_inputs";
+
+fn feeds_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    let report = crate::feeds::write_all_with(r.config, &r.store, r.g.now, r.force)?;
+    Ok(StepOutcome {
+        changed: report.changed(),
+        summary: report.summary(),
+        counts: serde_json::to_value(&report)?,
         exit: Exit::Ok,
     })
 }

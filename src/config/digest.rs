@@ -135,6 +135,17 @@ fn check_mailbox(key: &str, v: &str) -> Result<(), String> {
 }
 
 impl DigestConfig {
+    /// The digest schedule (`schedule`, `at`, `weekday`, `day_of_month`, `timezone`).
+    pub fn schedule_spec(&self) -> Result<crate::schedule::Schedule, String> {
+        crate::schedule::Schedule::from_parts(
+            &self.schedule,
+            &self.at,
+            &self.weekday,
+            self.day_of_month,
+            &self.timezone,
+        )
+    }
+
     pub(super) fn validate(&mut self, site: &SiteConfig) -> Result<(), String> {
         if self.max_articles == 0 {
             return Err("digest.max_articles: must be at least 1".into());
@@ -169,6 +180,8 @@ impl DigestConfig {
                 return Err(format!("{key}: must not contain control characters"));
             }
         }
+        // Schedule keys are checked here so a typo stops the run before any work.
+        self.schedule_spec()?;
         if let Some(u) = &self.logo_url {
             check_http_url("digest.logo_url", u)?;
         }

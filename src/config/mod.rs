@@ -11,7 +11,7 @@ mod themes;
 
 pub use digest::DigestConfig;
 pub use feeds::FeedsConfig;
-pub use smtp::{SmtpConfig, SmtpSecurity};
+pub use smtp::{DkimConfig as SmtpDkimConfig, Secret, SmtpConfig, SmtpSecurity};
 pub use themes::{
     FieldWeights, GroupConfig, TermConfig, ThemeConfig, is_valid_theme_id, validate_themes,
 };
@@ -194,7 +194,7 @@ impl Config {
                 globset::Glob::new(p).map_err(|e| format!("{key}: bad pattern {p:?}: {e}"))?;
             }
         }
-        self.feeds.validate()?;
+        self.feeds.validate(&self.site.base_url)?;
         themes::validate(&self.themes)?;
         self.digest.validate(&self.site)?;
         if let Some(smtp) = &self.smtp {

@@ -1,10 +1,362 @@
-//! Feed bookkeeping (owned by the feeds stage): what was last written, and
-//! the immutable archive pages.
+//! Feed bookkeeping (owned by the feeds stage): which files under the feeds
+//! directory newsdesk wrote (so it only ever removes its own), the immutable
+//! Atom archive pages (RFC 5005) and the read queries the feeds need.
+//!
+//! Feed order is "newest archived first": `archived_at DESC, published DESC,
+//! id DESC` (a missing `published` sorts as oldest). It is expressed as one
+//! string, the *feed key* `archived_at || published-or-0000-00-00 || id`
+//! (both dates are fixed-width, so comparing keys compares the triple), with
+//! a partial index on it. One column matters: SQLite turns `key > ?` into an
+//! index range, but not a row-value comparison over an expression index, and
+//! one ingest run gives thousands of articles the same `archived_at`. The index
+//! serves the latest feeds (scanned backwards with a LIMIT, so their cost does
+//! not depend on the archive's size) and the keyset walks that cut archive
+//! pages (scanned forwards from the last page's key).
+
+use anyhow::Result;
+use chrono::{DateTime, Utc};
+use rusqlite::params;
+
+use super::articles::row_to_article;
+use super::{Store, ts};
+use crate::model::StoredArticle;
 
 pub(super) const MIGRATION: &str = r#"
+-- Every file the feeds stage wrote, relative to the feeds dir.
 CREATE TABLE feed_state (
     path       TEXT PRIMARY KEY,
     hash       TEXT NOT NULL,
     written_at TEXT NOT NULL
 );
+-- Atom archive pages: fixed once written. `feed` is 'all' or 'theme:<id>';
+-- page 1 holds the oldest entries. `last_key` is the feed key of the page's
+-- newest entry, where the next page starts.
+CREATE TABLE feed_archive_pages (
+    feed        TEXT NOT NULL,
+    page        INTEGER NOT NULL,
+    article_ids TEXT NOT NULL,
+    last_key    TEXT NOT NULL,
+    written_at  TEXT NOT NULL,
+    PRIMARY KEY (feed, page)
+);
+-- `id` rides along so the theme filter's probe into article_themes needs no
+-- table row: walking past other themes' articles only touches the index.
+CREATE INDEX feeds_article_order
+    ON articles(archived_at || COALESCE(published, '0000-00-00') || id, id)
+    WHERE removed_at IS NULL;
 "#;
+
+/// Where an article sits in feed order (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedKey(pub String);
+
+/// One immutable Atom archive page as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArchivePage {
+    pub feed: String,
+    pub page: i64,
+    pub article_ids: Vec<String>,
+    pub last: FeedKey,
+}
+
+/// The feed key expression; must match the index exactly.
+const KEY: &str = "(a.archived_at || COALESCE(a.published, '0000-00-00') || a.id)";
+const COLS: &str = "a.id, a.source_path, a.format, a.archived_at, a.updated_at, a.seq, a.data, \
+                    (a.archived_at || COALESCE(a.published, '0000-00-00') || a.id)";
+const THEME_FILTER: &str = "AND (?1 IS NULL OR EXISTS (SELECT 1 FROM article_themes t \
+                            WHERE t.article_id = a.id AND t.theme_id = ?1))";
+
+fn row_with_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedKey, StoredArticle)> {
+    Ok((FeedKey(r.get(7)?), row_to_article(r)?))
+}
+
+impl Store {
+    /// Lets this connection keep more of the database in memory while a
+    /// feeds run walks the whole archive (first run, archive pages): reading
+    /// article rows is the main cost there. Memory is only used if needed.
+    pub fn feed_tune_for_bulk_reads(&self) -> Result<()> {
+        self.conn().pragma_update(None, "cache_size", -65_536)?;
+        self.conn().pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        Ok(())
+    }
+
+    /// The newest `limit` live articles, all or of one theme, newest first.
+    pub fn feed_latest(&self, theme: Option<&str>, limit: usize) -> Result<Vec<StoredArticle>> {
+        let sql = format!(
+            "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+             ORDER BY {KEY} DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![theme, limit as i64], row_to_article)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Up to `limit` live articles (all or of one theme) that come after
+    /// `after` in feed order, oldest first: the keyset walk that cuts archive pages.
+    pub fn feed_after(
+        &self,
+        theme: Option<&str>,
+        after: Option<&FeedKey>,
+        limit: usize,
+    ) -> Result<Vec<(FeedKey, StoredArticle)>> {
+        // The empty string sorts before every real key.
+        let after = after.map_or("", |k| k.0.as_str());
+        let sql = format!(
+            "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+               AND {KEY} > ?3
+             ORDER BY {KEY} LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![theme, limit as i64, after], row_with_key)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Articles by id in the order given (live or removed); unknown ids are skipped.
+    pub fn feed_articles_by_ids(&self, ids: &[String]) -> Result<Vec<StoredArticle>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(a) = self.article(id)? {
+                out.push(a);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The recorded archive pages of one feed, oldest first, without their
+    /// article ids (see [`Store::feed_archive_page_ids`]): a run only needs
+    /// those for a page lost from disk.
+    pub fn feed_archive_pages(&self, feed: &str) -> Result<Vec<ArchivePage>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT feed, page, last_key
+             FROM feed_archive_pages WHERE feed = ?1 ORDER BY page",
+        )?;
+        let rows = stmt.query_map([feed], |r| {
+            Ok(ArchivePage {
+                feed: r.get(0)?,
+                page: r.get(1)?,
+                article_ids: Vec::new(),
+                last: FeedKey(r.get(2)?),
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The article ids one archive page was cut with, oldest first.
+    pub fn feed_archive_page_ids(&self, feed: &str, page: i64) -> Result<Vec<String>> {
+        let ids: String = self.conn().query_row(
+            "SELECT article_ids FROM feed_archive_pages WHERE feed = ?1 AND page = ?2",
+            params![feed, page],
+            |r| r.get(0),
+        )?;
+        Ok(serde_json::from_str(&ids)?)
+    }
+
+    /// Records newly written archive pages in one transaction.
+    pub fn feed_record_archive_pages(
+        &self,
+        pages: &[ArchivePage],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn().unchecked_transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT OR REPLACE INTO feed_archive_pages
+                 (feed, page, article_ids, last_key, written_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for p in pages {
+                stmt.execute(params![
+                    p.feed,
+                    p.page,
+                    serde_json::to_string(&p.article_ids)?,
+                    p.last.0,
+                    ts(now)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Feeds that have archive pages recorded.
+    pub fn feed_archived_feeds(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT DISTINCT feed FROM feed_archive_pages ORDER BY feed")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Forgets a feed's archive pages (its theme was deleted from the config).
+    pub fn feed_forget_archive(&self, feed: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM feed_archive_pages WHERE feed = ?1", [feed])?;
+        Ok(())
+    }
+
+    /// Every file the feeds stage has written: (path relative to the feeds dir, hash).
+    pub fn feed_files(&self) -> Result<Vec<(String, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT path, hash FROM feed_state ORDER BY path")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records written files and forgets removed ones, in one transaction.
+    pub fn feed_record_files(
+        &self,
+        written: &[(String, String)],
+        removed: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn().unchecked_transaction()?;
+        {
+            let mut up = tx.prepare_cached(
+                "INSERT INTO feed_state (path, hash, written_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(path) DO UPDATE SET hash = excluded.hash,
+                     written_at = CASE WHEN hash = excluded.hash THEN written_at
+                                       ELSE excluded.written_at END",
+            )?;
+            for (path, hash) in written {
+                up.execute(params![path, hash, ts(now)])?;
+            }
+            let mut del = tx.prepare_cached("DELETE FROM feed_state WHERE path = ?1")?;
+            for path in removed {
+                del.execute([path])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A cheap fingerprint of the theme classification: the themes stage
+    /// rewrites `article_themes` in one transaction together with the
+    /// `articles_rev` it classified and its rules hash, so that pair names the
+    /// classification; without them, a hash of `article_themes`.
+    pub fn feed_themes_fingerprint(&self) -> Result<String> {
+        if let (Some(rev), Some(hash)) = (
+            self.meta_get("themes_articles_rev")?,
+            self.meta_get("themes_rules_hash")?,
+        ) {
+            return Ok(format!("rev:{rev}:{hash}"));
+        }
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT article_id, theme_id, is_primary FROM article_themes
+             ORDER BY article_id, theme_id",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut h = sha2::Sha256::default();
+        use sha2::Digest;
+        while let Some(r) = rows.next()? {
+            let a: String = r.get(0)?;
+            let t: String = r.get(1)?;
+            let p: i64 = r.get(2)?;
+            h.update(a.as_bytes());
+            h.update([0]);
+            h.update(t.as_bytes());
+            h.update([0, p as u8]);
+        }
+        Ok(format!("hash:{}", hex::encode(h.finalize())))
+    }
+
+    /// Assigns an article to a theme directly. For tests and benchmarks that
+    /// need a classification without running the themes stage; it forgets the
+    /// themes stage's revision keys, so the feeds see the change.
+    #[doc(hidden)]
+    pub fn feed_test_assign_theme(
+        &self,
+        article_id: &str,
+        theme_id: &str,
+        score: f64,
+        primary: bool,
+    ) -> Result<()> {
+        self.conn().execute(
+            "INSERT OR REPLACE INTO article_themes (article_id, theme_id, score, is_primary)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![article_id, theme_id, score, primary],
+        )?;
+        self.conn().execute(
+            "DELETE FROM meta WHERE key IN ('themes_articles_rev', 'themes_rules_hash')",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// Forgets all feed bookkeeping (files, archive pages, fingerprint), so
+    /// the next run starts from scratch. For benchmarks.
+    #[doc(hidden)]
+    pub fn feed_test_forget_everything(&self) -> Result<()> {
+        self.conn().execute_batch(
+            "DELETE FROM feed_state; DELETE FROM feed_archive_pages;
+             DELETE FROM meta WHERE key = 'feeds_fingerprint';",
+        )?;
+        Ok(())
+    }
+
+    /// Adds the index the ingest's lookup by source file needs
+    /// (`articles.source_key`; without it each stored file scans the whole
+    /// table). For the feeds benchmark, which builds a 100,000-article store.
+    #[doc(hidden)]
+    pub fn feed_test_index_source_key(&self) -> Result<()> {
+        self.conn().execute_batch(
+            "CREATE INDEX IF NOT EXISTS bench_articles_source ON articles(source_key)",
+        )?;
+        Ok(())
+    }
+
+    /// Runs `f` in one transaction (bulk test setup).
+    #[doc(hidden)]
+    pub fn feed_test_in_transaction<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let tx = self.conn().unchecked_transaction()?;
+        let out = f()?;
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// The query plans of the latest-feed and archive-walk queries, for tests
+    /// that guard their cost.
+    #[doc(hidden)]
+    pub fn feed_latest_plan(&self, theme: Option<&str>) -> Result<String> {
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+             ORDER BY {KEY} DESC LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        let mut plan = stmt
+            .query_map(params![theme, 50], |r| r.get::<_, String>(3))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+               AND {KEY} > ?3 ORDER BY {KEY} LIMIT ?2"
+        );
+        let mut stmt = self.conn().prepare(&sql)?;
+        plan.extend(
+            stmt.query_map(params![theme, 50, "k"], |r| r.get::<_, String>(3))?
+                .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+        Ok(plan.join("\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latest_feed_queries_walk_the_order_index_without_sorting() {
+        let s = Store::open_in_memory().unwrap();
+        for theme in [None, Some("festivals")] {
+            let plan = s.feed_latest_plan(theme).unwrap();
+            assert!(
+                plan.contains("SCAN a USING INDEX feeds_article_order"),
+                "{plan}"
+            );
+            assert!(
+                plan.contains("SEARCH a USING INDEX feeds_article_order (<expr>>?)"),
+                "{plan}"
+            );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
+        }
+    }
+}

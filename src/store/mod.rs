@@ -14,6 +14,8 @@ mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
 pub use editions::{ArticleTheme, EditionRecord};
+pub use feeds::{ArchivePage, FeedKey};
+pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
 pub use subscribers::{
     NewSubscriber, Subscriber, SubscriberEvent, SubscriberStatus, UpsertOutcome,
 };

@@ -1,0 +1,463 @@
+//! The feeds stage: stored articles → RSS 2.0, Atom 1.0 and JSON Feed 1.1
+//! documents for all articles and for each theme, Atom archive pages
+//! (RFC 5005), `feeds.opml` and a readable `index.html`.
+//!
+//! Layout under `[feeds] dir`:
+//!
+//! ```text
+//! rss.xml atom.xml feed.json            all articles, newest archived first
+//! archive/atom-<n>.xml                  immutable Atom archive pages, 1 = oldest
+//! themes/<id>/{rss.xml,atom.xml,feed.json,archive/atom-<n>.xml}
+//! feeds.opml index.html
+//! ```
+//!
+//! Output is a pure function of the store and the config: feed-level dates
+//! are the newest entry's, never the build time, and unchanged bytes are
+//! never rewritten. A run whose inputs (article revision, theme
+//! classification, config) are unchanged is skipped outright.
+
+pub mod atom;
+pub mod clean;
+pub mod content;
+pub mod doc;
+pub mod index;
+pub mod json;
+pub mod opml;
+pub mod rss;
+pub mod write;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use rayon::prelude::*;
+use serde::Serialize;
+use url::Url;
+
+use crate::config::Config;
+use crate::store::{ArchivePage, Store};
+use content::{Entry, Site, tag_uri};
+use doc::FeedDoc;
+use opml::Listed;
+use write::Outcome;
+
+/// Meta key holding the tagging entity fixed at the first feeds run.
+const META_AUTHORITY: &str = "feeds_tag_authority";
+/// Meta key holding the fingerprint of the inputs of the last complete run.
+const META_FINGERPRINT: &str = "feeds_fingerprint";
+/// Latest titles shown per feed on the index page.
+const INDEX_TITLES: usize = 10;
+/// Archive pages rendered in parallel per batch (bounds memory on a first run).
+const PAGES_AT_ONCE: usize = 64;
+
+/// What a feeds run did.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct FeedsReport {
+    /// The feeds directory.
+    pub dir: PathBuf,
+    /// True when nothing that feeds depend on changed, so nothing was built.
+    pub skipped: bool,
+    /// Feeds built (all articles + one per theme).
+    pub feeds: usize,
+    /// Files whose bytes changed (or that were missing) and were replaced.
+    pub written: usize,
+    /// Files rebuilt with identical bytes, left untouched.
+    pub unchanged: usize,
+    /// Files of feeds that no longer exist (deleted themes), removed.
+    pub removed: usize,
+    /// Atom archive pages cut this run.
+    pub new_archive_pages: usize,
+    /// The RFC 4151 tagging entity entry ids use.
+    pub tag_authority: String,
+}
+
+impl FeedsReport {
+    pub fn changed(&self) -> bool {
+        self.written > 0 || self.removed > 0
+    }
+
+    pub fn summary(&self) -> String {
+        if self.skipped {
+            return format!("feeds: unchanged, nothing to do ({})", self.dir.display());
+        }
+        format!(
+            "feeds: {} feeds, {} files written, {} unchanged, {} removed, {} new archive pages ({})",
+            self.feeds,
+            self.written,
+            self.unchanged,
+            self.removed,
+            self.new_archive_pages,
+            self.dir.display()
+        )
+    }
+}
+
+/// One feed to build: all articles, or one theme's.
+struct Spec {
+    /// `all` or `theme:<id>` (archive bookkeeping key).
+    key: String,
+    theme: Option<String>,
+    /// Path prefix under the feeds dir: `` or `themes/<id>/`.
+    prefix: String,
+    title: String,
+    description: String,
+}
+
+/// The public URL of the feeds directory.
+pub fn feeds_base_url(config: &Config) -> Url {
+    config.feeds.base_url.clone().unwrap_or_else(|| {
+        config
+            .site
+            .base_url
+            .join("feeds/")
+            .expect("a validated base URL joins a relative path")
+    })
+}
+
+/// The tagging entity for entry ids: the config's, else the one fixed at the
+/// first run (site host, that day), recorded in the store.
+pub fn tag_authority(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<String> {
+    if let Some(t) = &config.feeds.tag_authority {
+        return Ok(t.clone());
+    }
+    if let Some(t) = store.meta_get(META_AUTHORITY)? {
+        return Ok(t);
+    }
+    let host = config
+        .site
+        .base_url
+        .host_str()
+        .unwrap_or("localhost")
+        .trim_matches(['[', ']'])
+        .to_ascii_lowercase();
+    let t = format!("{host},{}", now.format("%Y-%m-%d"));
+    store.meta_set(META_AUTHORITY, &t)?;
+    Ok(t)
+}
+
+fn authority_date(authority: &str) -> DateTime<Utc> {
+    let date = authority.rsplit(',').next().unwrap_or("");
+    let full = match date.len() {
+        4 => format!("{date}-01-01"),
+        7 => format!("{date}-01"),
+        _ => date.to_string(),
+    };
+    NaiveDate::parse_from_str(&full, "%Y-%m-%d")
+        .unwrap_or_default()
+        .and_time(NaiveTime::MIN)
+        .and_utc()
+}
+
+fn specs(config: &Config) -> Vec<Spec> {
+    let site = &config.site;
+    let mut v = vec![Spec {
+        key: "all".into(),
+        theme: None,
+        prefix: String::new(),
+        title: content::plain(&site.title),
+        description: content::plain(&site.description),
+    }];
+    for t in &config.themes {
+        // Ids are validated at config load; re-checked here because they
+        // become directory names.
+        if t.id.is_empty()
+            || !t
+                .id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            continue;
+        }
+        let description = if t.description.trim().is_empty() {
+            format!("{} articles from {}", t.name, site.title)
+        } else {
+            t.description.clone()
+        };
+        v.push(Spec {
+            key: format!("theme:{}", t.id),
+            theme: Some(t.id.clone()),
+            prefix: format!("themes/{}/", t.id),
+            title: content::plain(&format!("{} — {}", site.title, t.name)),
+            description: content::plain(&description),
+        });
+    }
+    v
+}
+
+/// Everything that, if unchanged, makes a run a no-op.
+fn fingerprint(config: &Config, store: &Store, authority: &str) -> Result<String> {
+    let themes: Vec<_> = config
+        .themes
+        .iter()
+        .map(|t| (&t.id, &t.name, &t.description))
+        .collect();
+    let input = format!(
+        "{}\n{}\n{}\n{:?}\n{:?}\n{:?}\n{}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        store.articles_rev()?,
+        store.feed_themes_fingerprint()?,
+        config.site,
+        config.feeds,
+        themes,
+        authority,
+        config.resolve(&config.feeds.dir).display(),
+    );
+    Ok(crate::util::sha256_hex(input.as_bytes()))
+}
+
+/// Builds and writes every feed. See [`write_all_with`].
+pub fn write_all(config: &Config, store: &Store, now: DateTime<Utc>) -> Result<FeedsReport> {
+    write_all_with(config, store, now, false)
+}
+
+/// Builds and writes every feed; `force` rebuilds even when the inputs are
+/// unchanged (the bytes still decide what is rewritten).
+pub fn write_all_with(
+    config: &Config,
+    store: &Store,
+    now: DateTime<Utc>,
+    force: bool,
+) -> Result<FeedsReport> {
+    let dir = config.resolve(&config.feeds.dir);
+    let authority = tag_authority(config, store, now)?;
+    let mut report = FeedsReport {
+        dir: dir.clone(),
+        tag_authority: authority.clone(),
+        ..FeedsReport::default()
+    };
+    let fp = fingerprint(config, store, &authority)?;
+    let files = store.feed_files()?;
+    if !force
+        && store.meta_get(META_FINGERPRINT)?.as_deref() == Some(fp.as_str())
+        && !files.is_empty()
+        && files.iter().all(|(p, _)| dir.join(p).is_file())
+    {
+        report.skipped = true;
+        report.feeds = 1 + config.themes.len();
+        return Ok(report);
+    }
+    store.feed_tune_for_bulk_reads()?;
+    std::fs::create_dir_all(&dir).map_err(|e| crate::error::Error::Output {
+        path: dir.clone(),
+        message: e.to_string(),
+    })?;
+
+    let site = Site {
+        title: content::plain(&config.site.title),
+        base_url: config.site.base_url.clone(),
+        language: content::plain(&config.site.language),
+        author: if config.site.author.trim().is_empty() {
+            content::plain(&config.site.title)
+        } else {
+            content::plain(&config.site.author)
+        },
+        authority: authority.clone(),
+        article_url: config.feeds.article_url.clone(),
+    };
+    let base = feeds_base_url(config);
+    let url = |rel: &str| -> String {
+        base.join(&content::encode_id(rel))
+            .map(|u| u.to_string())
+            .unwrap_or_default()
+    };
+    let empty_date = authority_date(&authority);
+    let mut b = Builder {
+        dir: &dir,
+        report: &mut report,
+        expected: BTreeSet::new(),
+        recorded: Vec::new(),
+    };
+    let mut listed = Vec::new();
+    let specs = specs(config);
+    for spec in &specs {
+        let atom_rel = format!("{}atom.xml", spec.prefix);
+        let atom_url = url(&atom_rel);
+        let feed_tag = tag_uri(&authority, &format!("feeds/{}", spec.key.replace(':', "/")));
+
+        // 1. Archive pages first, so the latest feed's prev-archive link
+        //    never points at a page that is not there yet.
+        let mut pages = store.feed_archive_pages(&spec.key)?;
+        for p in &pages {
+            let rel = page_rel(spec, p.page);
+            b.expected.insert(rel.clone());
+            if !dir.join(&rel).is_file() {
+                // Lost from disk: rebuild it with the entries it was cut with.
+                let ids = store.feed_archive_page_ids(&spec.key, p.page)?;
+                let arts = store.feed_articles_by_ids(&ids)?;
+                let mut entries: Vec<Entry> = arts.iter().map(|a| site.entry(a)).collect();
+                entries.reverse();
+                let bytes = page_doc(spec, &site, p.page, &entries, &url, &atom_url, &feed_tag)?;
+                b.put(&rel, bytes)?;
+            }
+        }
+        let page_size = config.feeds.max_items;
+        let mut new_pages = Vec::new();
+        loop {
+            // Cut up to PAGES_AT_ONCE pages from the database (sequential
+            // keyset walk), render them in parallel, write them in order.
+            let mut jobs = Vec::new();
+            let mut after = pages.last().map(|p: &ArchivePage| p.last.clone());
+            let mut n = pages.last().map_or(1, |p| p.page + 1);
+            while jobs.len() < PAGES_AT_ONCE {
+                // A page is cut only when more than a page of entries is not
+                // yet archived: what stays behind always fits in the latest feed.
+                let mut batch =
+                    store.feed_after(spec.theme.as_deref(), after.as_ref(), page_size + 1)?;
+                if batch.len() <= page_size {
+                    break;
+                }
+                batch.truncate(page_size);
+                after = batch.last().map(|(k, _)| k.clone());
+                jobs.push((n, batch));
+                n += 1;
+            }
+            if jobs.is_empty() {
+                break;
+            }
+            let rendered: Vec<Result<Vec<u8>>> = jobs
+                .par_iter()
+                .map(|(n, chunk)| {
+                    let mut entries: Vec<Entry> =
+                        chunk.iter().map(|(_, a)| site.entry(a)).collect();
+                    entries.reverse();
+                    page_doc(spec, &site, *n, &entries, &url, &atom_url, &feed_tag)
+                })
+                .collect();
+            for ((n, chunk), bytes) in jobs.into_iter().zip(rendered) {
+                let rel = page_rel(spec, n);
+                b.expected.insert(rel.clone());
+                b.put(&rel, bytes?)?;
+                let page = ArchivePage {
+                    feed: spec.key.clone(),
+                    page: n,
+                    last: chunk[chunk.len() - 1].0.clone(),
+                    article_ids: chunk.into_iter().map(|(_, a)| a.id).collect(),
+                };
+                new_pages.push(page.clone());
+                pages.push(page);
+                b.report.new_archive_pages += 1;
+            }
+        }
+        store.feed_record_archive_pages(&new_pages, now)?;
+
+        // 2. The latest feeds.
+        let latest = store.feed_latest(spec.theme.as_deref(), config.feeds.max_items)?;
+        let entries: Vec<Entry> = latest.iter().map(|a| site.entry(a)).collect();
+        let updated = FeedDoc::newest(&entries, empty_date);
+        let (rss_rel, json_rel) = (
+            format!("{}rss.xml", spec.prefix),
+            format!("{}feed.json", spec.prefix),
+        );
+        let mut d = FeedDoc {
+            title: spec.title.clone(),
+            description: spec.description.clone(),
+            home_url: site.base_url.to_string(),
+            id: feed_tag.clone(),
+            language: site.language.clone(),
+            author: site.author.clone(),
+            self_url: atom_url.clone(),
+            updated,
+            entries: &entries,
+            prev_archive: pages.last().map(|p| url(&page_rel(spec, p.page))),
+            archive_of: None,
+        };
+        b.put(&atom_rel, atom::render(&d)?)?;
+        d.self_url = url(&rss_rel);
+        b.put(&rss_rel, rss::render(&d)?)?;
+        d.self_url = url(&json_rel);
+        b.put(&json_rel, json::render(&d)?)?;
+        b.report.feeds += 1;
+        listed.push(Listed {
+            title: spec.title.clone(),
+            description: spec.description.clone(),
+            rss: url(&rss_rel),
+            atom: atom_url,
+            json: url(&json_rel),
+            home: site.base_url.to_string(),
+            latest: entries
+                .iter()
+                .take(INDEX_TITLES)
+                .map(|e| (e.title.clone(), e.link.clone()))
+                .collect(),
+        });
+    }
+    b.put("feeds.opml", opml::render(&site.title, &listed))?;
+    b.put(
+        "index.html",
+        index::render(&site.title, &site.language, site.base_url.as_str(), &listed),
+    )?;
+
+    // 3. Remove what newsdesk wrote for feeds that no longer exist.
+    let mut gone = Vec::new();
+    for (path, _) in &files {
+        if !b.expected.contains(path) {
+            if write::remove_owned(&dir, path)? {
+                b.report.removed += 1;
+            }
+            gone.push(path.clone());
+        }
+    }
+    let keys: BTreeSet<&str> = specs.iter().map(|s| s.key.as_str()).collect();
+    for feed in store.feed_archived_feeds()? {
+        if !keys.contains(feed.as_str()) {
+            store.feed_forget_archive(&feed)?;
+        }
+    }
+    store.feed_record_files(&b.recorded, &gone, now)?;
+    store
+        .meta_set(META_FINGERPRINT, &fp)
+        .context("cannot record the feeds fingerprint")?;
+    Ok(report)
+}
+
+fn page_rel(spec: &Spec, n: i64) -> String {
+    format!("{}archive/atom-{n}.xml", spec.prefix)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn page_doc(
+    spec: &Spec,
+    site: &Site,
+    n: i64,
+    entries: &[Entry],
+    url: &(dyn Fn(&str) -> String + Sync),
+    atom_url: &str,
+    feed_tag: &str,
+) -> Result<Vec<u8>> {
+    let d = FeedDoc {
+        title: format!("{} (archive {n})", spec.title),
+        description: spec.description.clone(),
+        home_url: site.base_url.to_string(),
+        id: format!("{feed_tag}/archive/{n}"),
+        language: site.language.clone(),
+        author: site.author.clone(),
+        self_url: url(&page_rel(spec, n)),
+        updated: FeedDoc::newest(entries, authority_date(&site.authority)),
+        entries,
+        prev_archive: (n > 1).then(|| url(&page_rel(spec, n - 1))),
+        archive_of: Some(atom_url.to_string()),
+    };
+    atom::render(&d)
+}
+
+/// Collects what a run wrote.
+struct Builder<'a> {
+    dir: &'a std::path::Path,
+    report: &'a mut FeedsReport,
+    expected: BTreeSet<String>,
+    recorded: Vec<(String, String)>,
+}
+
+impl Builder<'_> {
+    fn put(&mut self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        match write::write_if_changed(self.dir, rel, &bytes)? {
+            Outcome::Written => self.report.written += 1,
+            Outcome::Unchanged => self.report.unchanged += 1,
+        }
+        self.expected.insert(rel.to_string());
+        self.recorded
+            .push((rel.to_string(), crate::util::sha256_hex(&bytes)));
+        Ok(())
+    }
+}
