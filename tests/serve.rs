@@ -576,3 +576,29 @@ fn preview_serves_real_feeds_and_web_copies_with_their_types() {
         assert_eq!(r.headers()["content-type"], ctype, "{path}");
     }
 }
+
+#[test]
+fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
+    let (site, _) = site_with_subscriber();
+    let c = client();
+    let hit = |s: &Server, xff: &str| {
+        c.get(format!("{}/unsubscribe?token=nope", s.base))
+            .header("X-Forwarded-For", xff)
+            .send()
+            .unwrap()
+            .status()
+    };
+    let s = serve(&site, &["--trust-proxy"]);
+    for _ in 0..30 {
+        assert_eq!(hit(&s, "203.0.113.9, 192.0.2.1"), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(hit(&s, "192.0.2.1"), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(hit(&s, "192.0.2.2"), StatusCode::NOT_FOUND);
+    drop(s);
+    // Without the flag the header is ignored: one bucket for the peer.
+    let s = serve(&site, &[]);
+    for i in 0..30 {
+        assert_eq!(hit(&s, &format!("192.0.2.{i}")), StatusCode::NOT_FOUND);
+    }
+    assert_eq!(hit(&s, "192.0.2.200"), StatusCode::TOO_MANY_REQUESTS);
+}

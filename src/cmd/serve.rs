@@ -18,6 +18,11 @@ pub struct Args {
     /// (/digests/) and a live render of the next edition (/preview).
     #[arg(long)]
     pub preview: bool,
+    /// Rate-limit by the client address the reverse proxy in front reports
+    /// (last `X-Forwarded-For` entry, else `X-Real-IP`). Only use it when
+    /// every request comes through that proxy.
+    #[arg(long)]
+    pub trust_proxy: bool,
 }
 
 pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
@@ -31,6 +36,7 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
         &crate::serve::Options {
             listen: args.listen,
             preview: args.preview,
+            trust_proxy: args.trust_proxy,
             fixed_now,
         },
     )?;

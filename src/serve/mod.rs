@@ -56,6 +56,9 @@ const CSP_PREVIEW: &str = "default-src 'none'; style-src 'unsafe-inline' 'self';
 pub struct Options {
     pub listen: SocketAddr,
     pub preview: bool,
+    /// Behind a reverse proxy on loopback: take the client address from the
+    /// last `X-Forwarded-For` entry (what our proxy saw), else `X-Real-IP`.
+    pub trust_proxy: bool,
     /// A fixed clock (`NEWSDESK_NOW`), else the wall clock per request.
     pub fixed_now: Option<DateTime<Utc>>,
 }
@@ -66,6 +69,7 @@ struct AppState {
     secret: Vec<u8>,
     limiter: Mutex<limit::RateLimiter>,
     preview: bool,
+    trust_proxy: bool,
     feeds_dir: PathBuf,
     digest_dir: PathBuf,
     fixed_now: Option<DateTime<Utc>>,
@@ -91,6 +95,7 @@ pub fn run(config: Config, store: Store, opts: &Options) -> Result<()> {
         secret,
         limiter: Mutex::new(limit::RateLimiter::new(RATE_PER_MINUTE)),
         preview: opts.preview,
+        trust_proxy: opts.trust_proxy,
         fixed_now: opts.fixed_now,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -180,7 +185,7 @@ async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let ip: IpAddr = peer.ip();
+    let ip = client_ip(&state, peer.ip(), req.headers());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let checked = state
@@ -228,6 +233,24 @@ async fn guard(
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     resp
+}
+
+/// The address rate limits apply to. Forwarding headers are only believed
+/// with `--trust-proxy` (otherwise any client could pick its own bucket).
+fn client_ip(state: &AppState, peer: IpAddr, headers: &HeaderMap) -> IpAddr {
+    if !state.trust_proxy {
+        return peer;
+    }
+    let header_ip = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|v| v.trim().parse::<IpAddr>().ok())
+    };
+    header_ip("x-forwarded-for")
+        .or_else(|| header_ip("x-real-ip"))
+        .unwrap_or(peer)
 }
 
 // ---------------------------------------------------------------- pages
