@@ -485,6 +485,11 @@ fn process_unsubscribes_reads_a_maildir_and_unsubscribes_senders() {
     )
     .unwrap();
     std::fs::write(
+        md.join("new/1700000004.M4P1.host"),
+        "From: stays@example.org\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\naway\r\n",
+    )
+    .unwrap();
+    std::fs::write(
         md.join("new/1700000003.M3P1.host"),
         "From: stranger@example.net\r\nSubject: unsubscribe\r\n\r\n",
     )
@@ -496,7 +501,7 @@ fn process_unsubscribes_reads_a_maildir_and_unsubscribes_senders() {
         .arg(&md));
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("2 unsubscribed, 0 already unsubscribed, 1 not subscribers"),
+        out.contains("2 unsubscribed, 0 already unsubscribed, 2 not subscribers"),
         "{out}"
     );
     assert_eq!(status_of(&site), "unsubscribed");

@@ -1,9 +1,10 @@
 //! `subscribers process-unsubscribes MAILDIR`: the `mailto:` half of
 //! `List-Unsubscribe`. Each message in `new/` and `cur/` unsubscribes its
-//! sender (`From:`); a subscriber token in the subject or body (as our
-//! mailto link may carry) picks the subscriber directly. Handled messages in
-//! `new/` move to `cur/` with the Seen flag, as mail readers do; running
-//! again is harmless (already-unsubscribed senders are counted, not changed).
+//! sender (`From:`); a subscriber token in the subject or body picks the
+//! subscriber directly. Auto-replies (`Auto-Submitted`) are skipped and
+//! counted as not from subscribers. Handled messages in `new/` move to
+//! `cur/` with the Seen flag, as mail readers do; running again is harmless
+//! (already-unsubscribed senders are counted, not changed).
 
 use std::path::Path;
 
@@ -102,6 +103,14 @@ fn handle(store: &Store, raw: &[u8], now: DateTime<Utc>) -> Result<Result<bool, 
     let Some(msg) = mail_parser::MessageParser::default().parse(raw) else {
         return Ok(Err(Unhandled::Unreadable("not an email message".into())));
     };
+    // Auto-replies and bounces (RFC 3834 `Auto-Submitted`) are not a
+    // person asking to leave.
+    if msg
+        .header_raw("Auto-Submitted")
+        .is_some_and(|v| !v.trim().eq_ignore_ascii_case("no"))
+    {
+        return Ok(Err(Unhandled::Unknown));
+    }
     // A token (48 hex digits) in the subject or body names the subscriber.
     let mut text = msg.subject().unwrap_or_default().to_string();
     if let Some(body) = msg.body_text(0) {
