@@ -273,6 +273,8 @@ fn bad_and_unknown_tokens_get_the_same_404_that_reveals_nothing() {
         format!("token={unknown}"),
         "token=short".to_string(),
         "token=%27%20OR%201%3D1--".to_string(),
+        format!("token={unknown}&token={unknown}"),
+        "token=%ZZ%00".to_string(),
         String::new(),
         format!("token={}", &token[..token.len() - 1]),
     ] {

@@ -26,14 +26,13 @@ use anyhow::{Context, Result};
 use askama::Template;
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use serde::Deserialize;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -384,9 +383,13 @@ fn short(token: &str) -> String {
     format!("{head}…")
 }
 
-#[derive(Deserialize)]
-struct TokenQuery {
-    token: Option<String>,
+/// The first `token` parameter of a query string. Parsed by hand so that
+/// any odd query (repeated keys, bad escapes) ends in the same 404 page
+/// rather than an extractor's error text.
+fn token_of(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The subscriber holding `token`, or `None` (malformed or unknown). The
@@ -437,8 +440,8 @@ fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
 
 // ------------------------------------------------------------ unsubscribe
 
-async fn unsubscribe_page(State(state): State<Shared>, Query(q): Query<TokenQuery>) -> Response {
-    let s = match subscriber_for(&state, q.token.as_deref()) {
+async fn unsubscribe_page(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
+    let s = match subscriber_for(&state, token_of(q.as_deref()).as_deref()) {
         Ok(Some(s)) => s,
         Ok(None) => return not_found(&state.config),
         Err(e) => return internal(e),
@@ -482,11 +485,11 @@ fn is_one_click(headers: &HeaderMap, body: &[u8]) -> bool {
 
 async fn unsubscribe_post(
     State(state): State<Shared>,
-    Query(q): Query<TokenQuery>,
+    RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let s = match subscriber_for(&state, q.token.as_deref()) {
+    let s = match subscriber_for(&state, token_of(q.as_deref()).as_deref()) {
         Ok(Some(s)) => s,
         Ok(None) => return not_found(&state.config),
         Err(e) => return internal(e),
@@ -538,8 +541,8 @@ async fn unsubscribe_post(
 
 // ------------------------------------------------------------ preferences
 
-async fn preferences_page(State(state): State<Shared>, Query(q): Query<TokenQuery>) -> Response {
-    match subscriber_for(&state, q.token.as_deref()) {
+async fn preferences_page(State(state): State<Shared>, RawQuery(q): RawQuery) -> Response {
+    match subscriber_for(&state, token_of(q.as_deref()).as_deref()) {
         Ok(Some(s)) => preferences_view(&state, &s, StatusCode::OK, None, None),
         Ok(None) => not_found(&state.config),
         Err(e) => internal(e),
@@ -586,10 +589,10 @@ fn preferences_view(
 
 async fn preferences_post(
     State(state): State<Shared>,
-    Query(q): Query<TokenQuery>,
+    RawQuery(q): RawQuery,
     body: Bytes,
 ) -> Response {
-    let s = match subscriber_for(&state, q.token.as_deref()) {
+    let s = match subscriber_for(&state, token_of(q.as_deref()).as_deref()) {
         Ok(Some(s)) => s,
         Ok(None) => return not_found(&state.config),
         Err(e) => return internal(e),
