@@ -850,3 +850,62 @@ fn sigkill_mid_send_then_rerun_reaches_everyone_with_at_most_one_duplicate_per_s
     let store = site.store();
     assert_eq!(store.ledger_counts(1).unwrap().sent, 1000);
 }
+
+/// Turns on `[digest] send = true` in a `binary_site` config.
+fn enable_send(site: &util::Site) {
+    let p = site.config_path();
+    let text = std::fs::read_to_string(&p).unwrap();
+    std::fs::write(&p, text.replacen("[smtp]", "send = true\n[smtp]", 1)).unwrap();
+}
+
+#[test]
+fn run_sends_pending_editions_once_when_send_is_on() {
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 3, "");
+    enable_send(&site);
+    let (code, out, err) = util::run(site.cmd().args(["run", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let v = &util::json_lines(&out)[0];
+    let send = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"] == "send")
+        .unwrap();
+    assert_eq!(send["counts"]["sent"], 3, "{send}");
+    assert_eq!(server.received().len(), 3);
+    let (code, out, err) = util::run(site.cmd().args(["run", "-q"]));
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    assert_eq!(server.received().len(), 3, "a second run sent again");
+}
+
+#[test]
+fn smtp_outage_in_run_exits_69_and_feeds_are_still_written() {
+    // A port with nothing listening.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let site = binary_site(port, 2, "timeout_secs = 2\n");
+    enable_send(&site);
+    let (code, out, err) = util::run(site.cmd().args(["run", "--json"]));
+    assert_eq!(code, 69, "{err}");
+    let v = &util::json_lines(&out)[0];
+    let steps = v["steps"].as_array().unwrap();
+    let feeds = steps.iter().find(|s| s["step"] == "feeds").unwrap();
+    assert_eq!(feeds["exit"], 0);
+    assert!(site.path().join("feeds/atom.xml").exists());
+    assert_eq!(steps.last().unwrap()["step"], "send");
+    assert_eq!(steps.last().unwrap()["exit"], 69);
+    let (sent,): (i64,) = {
+        let c = rusqlite::Connection::open(site.path().join("newsdesk.db")).unwrap();
+        c.query_row(
+            "SELECT COUNT(*) FROM send_ledger WHERE state = 'sent'",
+            [],
+            |r| Ok((r.get(0)?,)),
+        )
+        .unwrap()
+    };
+    assert_eq!(sent, 0);
+}

@@ -139,6 +139,9 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     r.step("themes", themes_step);
     r.step("feeds", feeds_step);
     r.step("digest", digest_step);
+    if config.digest.send && config.smtp.is_some() {
+        r.step("send", send_step);
+    }
 
     if args.json {
         let report = RunReport {
@@ -335,5 +338,39 @@ fn feeds_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
         summary: report.summary(),
         counts: serde_json::to_value(&report)?,
         exit: Exit::Ok,
+    })
+}
+
+/// Delivers every edition with pending or due-deferred recipients. A new
+/// edition made by the digest step above is sent in the same run.
+fn send_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
+    use std::io::IsTerminal;
+    let opts = crate::mail::SendOptions {
+        progress: !r.g.quiet && std::io::stderr().is_terminal(),
+        ..Default::default()
+    };
+    let report = crate::mail::send_pending(r.config, &r.store, r.g.now, &opts)?;
+    let attempted = report.sent + report.deferred + report.failed;
+    Ok(StepOutcome {
+        changed: attempted > 0,
+        summary: if report.editions.is_empty() {
+            "send: nothing to send".to_string()
+        } else {
+            format!(
+                "send: edition(s) {}: {} sent, {} deferred, {} failed, {} skipped",
+                report
+                    .editions
+                    .iter()
+                    .map(|n| n.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                report.sent,
+                report.deferred,
+                report.failed,
+                report.skipped
+            )
+        },
+        counts: serde_json::to_value(&report)?,
+        exit: report.exit(),
     })
 }

@@ -227,7 +227,12 @@ impl Site {
                     .as_deref()
                     .is_some_and(|cap| cap.contains(c.as_str()))
             });
-        if image.is_some() || caption.is_some() {
+        // A body that already shows the lead image (HTML pages and Markdown
+        // often do) must not get it a second time above the text.
+        let body_shows_image = image
+            .as_deref()
+            .is_some_and(|src| art.body_html.contains(&format!("src=\"{}\"", esc(src))));
+        if !body_shows_image && (image.is_some() || caption.is_some()) {
             html.push_str("<figure>");
             if let Some(src) = &image {
                 html.push_str(&format!(
@@ -450,6 +455,22 @@ mod tests {
         assert!(c.contains("<li>R1</li>"), "{c}");
         assert_eq!(e.authors, vec!["Desk".to_string()]);
         assert_eq!(e.id, "tag:news.example.org,2026-01-01:a");
+    }
+
+    #[test]
+    fn lead_image_already_in_the_body_is_not_shown_twice() {
+        let a = stored(
+            "a",
+            Article {
+                image_url: Some("https://news.example.org/img/a.jpg?w=1&h=2".into()),
+                caption: Some("Cap".into()),
+                body_html: "<figure><img src=\"https://news.example.org/img/a.jpg?w=1&amp;h=2\" alt=\"x\"><figcaption>Cap</figcaption></figure><p>Body</p>".into(),
+                ..Article::default()
+            },
+        );
+        let c = site().entry(&a).content_html;
+        assert_eq!(c.matches("<img").count(), 1, "{c}");
+        assert_eq!(c.matches("<figure>").count(), 1, "{c}");
     }
 
     #[test]
