@@ -69,11 +69,11 @@ impl MessageSettings {
         );
         let unsubscribe_mailto = match unsubscribe_mailto {
             Some(m) => {
-                let addr: lettre::Address = m
-                    .parse()
-                    .with_context(|| format!("smtp.unsubscribe_mailto: {m:?} is not an address"))?;
+                let addr: lettre::Address = m.parse().with_context(|| {
+                    format!("digest.unsubscribe_mailto: {m:?} is not an address")
+                })?;
                 if !addr.to_string().is_ascii() {
-                    bail!("smtp.unsubscribe_mailto: must be an ASCII address");
+                    bail!("digest.unsubscribe_mailto: must be an ASCII address");
                 }
                 Some(addr.to_string())
             }
