@@ -7,6 +7,20 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// Appends `s` escaped for HTML/XML text and attribute values.
+pub fn escape_html_into(out: &mut String, s: &str) {
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
 /// Removes characters XML 1.0 forbids (C0 controls other than tab, CR, LF;
 /// U+FFFE/U+FFFF; lone surrogates cannot occur in a Rust string). Feeds and
 /// emails are built from this text, so one stray byte must not break them.

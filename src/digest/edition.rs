@@ -51,11 +51,10 @@ pub fn next_edition(
         .max_articles
         .unwrap_or(config.digest.max_articles)
         .max(1);
-    let mut articles = store.articles_without_edition(floor)?;
+    let articles = store.articles_without_edition(floor, max)?;
     if articles.is_empty() {
         return Ok(None);
     }
-    articles.truncate(max);
     Ok(Some((
         Edition {
             number: last.map_or(1, |e| e.number + 1),

@@ -494,16 +494,7 @@ fn assemble_html(
 }
 
 fn escape_into(out: &mut String, s: &str) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::util::escape_html_into(out, s);
 }
 
 /// Inlines the `<style>` block into `style` attributes; `@media` rules (dark

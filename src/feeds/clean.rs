@@ -8,71 +8,7 @@
 //! URL is absolute http(s) or mailto. Anything else — including anything it
 //! does not understand — makes the caller sanitize with ammonia as before.
 
-const TAGS: &[&str] = &[
-    "a",
-    "abbr",
-    "b",
-    "blockquote",
-    "br",
-    "caption",
-    "cite",
-    "code",
-    "dd",
-    "del",
-    "dfn",
-    "div",
-    "dl",
-    "dt",
-    "em",
-    "figcaption",
-    "figure",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "hr",
-    "i",
-    "img",
-    "ins",
-    "kbd",
-    "li",
-    "mark",
-    "ol",
-    "p",
-    "pre",
-    "q",
-    "s",
-    "small",
-    "span",
-    "strong",
-    "sub",
-    "sup",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "time",
-    "tr",
-    "u",
-    "ul",
-];
-
-fn attr_allowed(tag: &str, attr: &str) -> bool {
-    matches!(attr, "lang" | "title" | "dir")
-        || matches!(
-            (tag, attr),
-            ("a", "href" | "hreflang" | "rel")
-                | ("img", "src" | "alt" | "width" | "height")
-                | ("td", "colspan" | "rowspan")
-                | ("th", "colspan" | "rowspan" | "scope")
-                | ("time", "datetime")
-                | ("blockquote" | "q", "cite")
-                | ("ol", "start")
-        )
-}
+use crate::parse::sanitize::{TAGS, attr_allowed};
 
 fn is_url_attr(attr: &str) -> bool {
     matches!(attr, "href" | "src" | "cite")

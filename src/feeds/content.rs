@@ -153,16 +153,7 @@ pub fn person_name(s: &str) -> String {
 /// Minimal HTML/XML text escaping (also safe in attribute values).
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::util::escape_html_into(&mut out, s);
     out
 }
 

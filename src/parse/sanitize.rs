@@ -5,90 +5,103 @@
 //! URLs and anything not on its allow-list; relative URLs are made absolute
 //! against the article's own URL (or the site) so content works in any reader.
 
-use std::collections::HashSet;
-
 use url::Url;
+
+/// Elements that survive sanitizing. `feeds::clean` validates against the
+/// same lists, so the two can never disagree.
+pub const TAGS: &[&str] = &[
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "dd",
+    "del",
+    "dfn",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "time",
+    "tr",
+    "u",
+    "ul",
+];
+
+/// Attributes allowed on every element.
+pub const GENERIC_ATTRIBUTES: &[&str] = &["lang", "title", "dir"];
+
+/// Attributes allowed per element (besides the generic ones).
+pub const TAG_ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("a", &["href", "hreflang"]),
+    ("img", &["src", "alt", "width", "height"]),
+    ("td", &["colspan", "rowspan"]),
+    ("th", &["colspan", "rowspan", "scope"]),
+    ("time", &["datetime"]),
+    ("blockquote", &["cite"]),
+    ("q", &["cite"]),
+    ("ol", &["start"]),
+];
+
+/// Whether sanitized output may carry `attr` on `tag` (including the `rel`
+/// the sanitizer itself adds to links).
+pub fn attr_allowed(tag: &str, attr: &str) -> bool {
+    GENERIC_ATTRIBUTES.contains(&attr)
+        || (tag == "a" && attr == "rel")
+        || TAG_ATTRIBUTES
+            .iter()
+            .any(|(t, attrs)| *t == tag && attrs.contains(&attr))
+}
 
 /// Sanitizes an HTML fragment. `base` is the URL relative links resolve
 /// against; without one, relative links are dropped (a feed reader could not
 /// follow them anyway).
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
     let mut b = ammonia::Builder::default();
-    let tags: HashSet<&str> = [
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "cite",
-        "code",
-        "dd",
-        "del",
-        "dfn",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "figcaption",
-        "figure",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "ins",
-        "kbd",
-        "li",
-        "mark",
-        "ol",
-        "p",
-        "pre",
-        "q",
-        "s",
-        "small",
-        "span",
-        "strong",
-        "sub",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "time",
-        "tr",
-        "u",
-        "ul",
-    ]
-    .into_iter()
-    .collect();
-    b.tags(tags)
+    b.tags(TAGS.iter().copied().collect())
         .link_rel(Some("noopener noreferrer"))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .strip_comments(true);
     // Drop the page's own classes and ids: they mean nothing outside it.
-    b.generic_attributes(["lang", "title", "dir"].into_iter().collect());
+    b.generic_attributes(GENERIC_ATTRIBUTES.iter().copied().collect());
     b.tag_attributes(
-        [
-            ("a", ["href", "hreflang"].into_iter().collect()),
-            (
-                "img",
-                ["src", "alt", "width", "height"].into_iter().collect(),
-            ),
-            ("td", ["colspan", "rowspan"].into_iter().collect()),
-            ("th", ["colspan", "rowspan", "scope"].into_iter().collect()),
-            ("time", ["datetime"].into_iter().collect()),
-            ("blockquote", ["cite"].into_iter().collect()),
-            ("q", ["cite"].into_iter().collect()),
-            ("ol", ["start"].into_iter().collect()),
-        ]
-        .into_iter()
-        .collect(),
+        TAG_ATTRIBUTES
+            .iter()
+            .map(|(tag, attrs)| (*tag, attrs.iter().copied().collect()))
+            .collect(),
     );
     match base {
         Some(base) => {

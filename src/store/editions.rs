@@ -101,13 +101,17 @@ impl Store {
     pub fn articles_without_edition(
         &self,
         since: Option<DateTime<Utc>>,
+        limit: usize,
     ) -> Result<Vec<StoredArticle>> {
         let since = since.map(ts).unwrap_or_default();
+        // LIMIT in SQL: a first edition over a large archive must not load
+        // (and decode) every article only to keep the first few.
         self.query_articles(
             "WHERE removed_at IS NULL AND archived_at >= ?1
                AND id NOT IN (SELECT article_id FROM edition_articles)
-             ORDER BY archived_at, seq",
-            [since],
+             ORDER BY archived_at, seq
+             LIMIT ?2",
+            rusqlite::params![since, limit as i64],
         )
     }
 
