@@ -203,3 +203,35 @@ fn bad_schedule_is_a_config_error() {
     assert_eq!(code, 78, "{err}");
     assert!(err.contains("digest.schedule"), "{err}");
 }
+
+#[test]
+fn run_reclassifies_when_only_the_theme_rules_change() {
+    let site = Site::new();
+    article(&site, 1);
+    let (code, _, err) = run(site.cmd().arg("run"));
+    assert_eq!(code, 0, "{err}");
+    let (_, out, _) = run(site.cmd().args(["run", "--json"]));
+    let step = |out: &str| {
+        json_lines(out)[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "themes")
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(
+        step(&out)["counts"]["skipped"],
+        true,
+        "nothing changed: {out}"
+    );
+    site.append_config(
+        "[[themes]]\nid = \"numbers\"\nname = \"Numbers\"\nthreshold = 1.0\n\
+         [[themes.groups]]\nname = \"n\"\nmin = 1.0\nterms = [\"number\"]\n",
+    );
+    let (code, out, err) = run(site.cmd().args(["run", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let s = step(&out);
+    assert_eq!(s["counts"]["skipped"], false, "{out}");
+    assert_eq!(s["counts"]["per_theme"]["numbers"], 1, "{out}");
+}

@@ -186,8 +186,8 @@ fn ingest_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
 }
 
 fn themes_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
-    let themes = crate::themes::Themes::for_config(Some(r.config))?;
-    let report = crate::themes::classify_store(&mut r.store, &themes, r.force)?;
+    // `load_config` already put the default themes in a config without any.
+    let report = crate::themes::classify_configured(&mut r.store, &r.config.themes, r.force)?;
     Ok(StepOutcome {
         changed: !report.skipped && report.articles > 0,
         summary: report.summary(),

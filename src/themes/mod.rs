@@ -157,8 +157,7 @@ impl Themes {
                 }
             }
         }
-        let json = serde_json::to_string(configs)?;
-        let hash = crate::util::sha256_hex(format!("{ENGINE_VERSION}\n{json}").as_bytes());
+        let hash = rules_hash_of(configs)?;
         Ok(Themes {
             configs: configs.to_vec(),
             matcher,
@@ -420,6 +419,36 @@ impl ClassifyReport {
             }
         )
     }
+}
+
+/// The hash `Themes::rules_hash` gives these definitions, without compiling
+/// them (compiling the automaton is most of a no-op run's themes step).
+pub fn rules_hash_of(configs: &[ThemeConfig]) -> Result<String> {
+    let json = serde_json::to_string(configs)?;
+    Ok(crate::util::sha256_hex(
+        format!("{ENGINE_VERSION}\n{json}").as_bytes(),
+    ))
+}
+
+/// The themes stage as `run` uses it: returns at once, without compiling
+/// the rules, when neither the articles nor the rules changed.
+pub fn classify_configured(
+    store: &mut Store,
+    configs: &[ThemeConfig],
+    force: bool,
+) -> Result<ClassifyReport> {
+    let (done_rev, done_hash) = store.themes_state()?;
+    if !force
+        && done_rev == Some(store.articles_rev()?)
+        && done_hash.as_deref() == Some(rules_hash_of(configs)?.as_str())
+    {
+        return Ok(ClassifyReport {
+            skipped: true,
+            ..ClassifyReport::default()
+        });
+    }
+    let themes = Themes::compile(configs)?;
+    classify_store(store, &themes, force)
 }
 
 /// Articles read from the store per parallel batch.
