@@ -235,3 +235,17 @@ fn run_reclassifies_when_only_the_theme_rules_change() {
     assert_eq!(s["counts"]["skipped"], false, "{out}");
     assert_eq!(s["counts"]["per_theme"]["numbers"], 1, "{out}");
 }
+
+#[test]
+fn debug_log_shows_each_step_on_stderr_only() {
+    let site = Site::new();
+    let (code, out, err) = run(site.cmd().env("NEWSDESK_LOG", "debug").args(["run", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    for step in ["ingest", "themes", "feeds", "digest"] {
+        assert!(
+            err.contains(&format!("{step}: done in")),
+            "no debug line for {step}: {err}"
+        );
+    }
+    assert!(!out.contains("done in"), "logs leaked to stdout: {out}");
+}

@@ -72,9 +72,18 @@ pub struct StepOutcome {
 
 impl Runner<'_> {
     fn step(&mut self, name: &'static str, f: impl FnOnce(&mut Self) -> Result<StepOutcome>) {
+        tracing::debug!("{name}: starting");
         let start = Instant::now();
         let result = f(self);
         let elapsed_ms = start.elapsed().as_secs_f64() * 1000.0;
+        match &result {
+            Ok(o) => tracing::debug!(
+                "{name}: done in {elapsed_ms:.1} ms, changed={}: {}",
+                o.changed,
+                o.summary
+            ),
+            Err(e) => tracing::debug!("{name}: failed in {elapsed_ms:.1} ms: {e:#}"),
+        }
         let report = match result {
             Ok(o) => StepReport {
                 step: name,
