@@ -20,6 +20,7 @@ Exit codes:
   75  temporary failure (another run holds the lock, mail deferred); retry later
   78  configuration error; nothing was done
   1   any other error
+  2   bad command-line arguments (usage error)
 When several happen in one run, the most serious wins (1 > 78 > 73 > 66 > 69 > 75 > 65).";
 
 #[derive(Debug, Parser)]

@@ -249,3 +249,11 @@ fn debug_log_shows_each_step_on_stderr_only() {
     }
     assert!(!out.contains("done in"), "logs leaked to stdout: {out}");
 }
+
+#[test]
+fn usage_errors_exit_2_as_documented() {
+    let (code, _, err) = run(newsdesk().args(["run", "--no-such-flag"]));
+    assert_eq!(code, 2, "{err}");
+    let (_, help, _) = run(newsdesk().arg("--help"));
+    assert!(help.contains("2   bad command-line arguments"), "{help}");
+}
