@@ -257,3 +257,54 @@ fn usage_errors_exit_2_as_documented() {
     let (_, help, _) = run(newsdesk().arg("--help"));
     assert!(help.contains("2   bad command-line arguments"), "{help}");
 }
+
+#[test]
+fn only_changed_articles_are_classified_again_and_counts_stay_right() {
+    let site = Site::new();
+    site.append_config(
+        "[[themes]]\nid = \"numbers\"\nname = \"Numbers\"\nthreshold = 1.0\n\
+         [[themes.groups]]\nname = \"n\"\nmin = 1.0\nterms = [\"number\"]\n",
+    );
+    let plain =
+        |n: u32| format!("---\ntitle: Plain piece {n}\ndate: 2026-03-01\n---\nNothing to see.\n");
+    article(&site, 1);
+    site.write("b.md", plain(2));
+    site.write("c.md", plain(3));
+    let themes_step = |out: &str| {
+        json_lines(out)[0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["step"] == "themes")
+            .unwrap()
+            .clone()
+    };
+    let (_, out, _) = run(site.cmd().args(["run", "--json"]));
+    let s = themes_step(&out);
+    assert_eq!(
+        (
+            s["counts"]["articles"].as_i64(),
+            s["counts"]["per_theme"]["numbers"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
+    // Edit one article into the theme, add one, delete the themed one.
+    site.write(
+        "b.md",
+        plain(2).replace("Nothing to see.", "A number, and another number."),
+    );
+    article(&site, 4);
+    std::fs::remove_file(site.path().join("archive/a1.md")).unwrap();
+    let (_, out, _) = run(site.cmd().args(["run", "--json"]));
+    let s = themes_step(&out);
+    assert_eq!(
+        s["counts"]["articles"], 2,
+        "only the edited and the new article: {s}"
+    );
+    assert_eq!(
+        s["counts"]["per_theme"]["numbers"], 2,
+        "b and a4 in, a1 gone: {s}"
+    );
+    let (_, out, _) = run(site.cmd().args(["themes", "--json"]));
+    assert!(out.contains("numbers"), "{out}");
+}

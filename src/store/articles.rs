@@ -47,6 +47,14 @@ CREATE INDEX articles_archived ON articles(archived_at, seq);
 CREATE INDEX articles_source ON articles(source_key);
 "#;
 
+/// Step 7: each article records the `articles_rev` at which it last changed
+/// (added, edited, removed or restored), so later stages can work on just
+/// the articles that changed since they last ran.
+pub(super) const MIGRATION_REV: &str = r#"
+ALTER TABLE articles ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX articles_by_rev ON articles(rev);
+"#;
+
 /// What the store remembers of one archive file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState {
@@ -148,6 +156,13 @@ impl Store {
         let now_s = ts(now);
         let tx = self.conn.transaction()?;
         let mut changed = false;
+        // The revision this batch makes, if it changes anything (see
+        // bump_articles_rev); rows it touches are stamped with it.
+        let next_rev: i64 = tx.query_row(
+            "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'articles_rev'), 0) + 1",
+            [],
+            |r| r.get(0),
+        )?;
 
         for key in &batch.removed {
             tx.execute("DELETE FROM files WHERE key = ?1", [key])?;
@@ -226,8 +241,8 @@ impl Store {
                         })?;
                     tx.execute(
                         "INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
-                             archived_at, updated_at, content_hash, removed_at, data)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10)",
+                             archived_at, updated_at, content_hash, removed_at, data, rev)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10, ?11)",
                         params![
                             id,
                             seq,
@@ -238,7 +253,8 @@ impl Store {
                             published,
                             now_s,
                             content_hash,
-                            data
+                            data,
+                            next_rev
                         ],
                     )?;
                     out.new += 1;
@@ -249,7 +265,8 @@ impl Store {
                     tx.execute(
                         "UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
                              published = ?6, content_hash = ?7, data = ?8, removed_at = NULL,
-                             updated_at = CASE WHEN ?9 THEN ?10 ELSE updated_at END
+                             updated_at = CASE WHEN ?9 THEN ?10 ELSE updated_at END,
+                             rev = CASE WHEN ?9 OR removed_at IS NOT NULL THEN ?11 ELSE rev END
                          WHERE id = ?1",
                         params![
                             id,
@@ -261,7 +278,8 @@ impl Store {
                             content_hash,
                             data,
                             content_changed,
-                            now_s
+                            now_s,
+                            next_rev
                         ],
                     )?;
                     if content_changed {
@@ -279,10 +297,10 @@ impl Store {
         // row (and id) so it comes back under the same id if restored.
         for key in &batch.removed {
             let n = tx.execute(
-                "UPDATE articles SET removed_at = ?2
+                "UPDATE articles SET removed_at = ?2, rev = ?3
                  WHERE source_key = ?1 AND removed_at IS NULL
                    AND id NOT IN (SELECT article_id FROM files WHERE article_id IS NOT NULL)",
-                params![key, now_s],
+                params![key, now_s, next_rev],
             )?;
             out.removed += n;
             changed |= n > 0;

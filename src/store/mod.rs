@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     subscribers::MIGRATION,
     editions::MIGRATION,
     ledger::MIGRATION,
+    articles::MIGRATION_REV,
 ];
 
 pub struct Store {

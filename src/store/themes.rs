@@ -58,10 +58,21 @@ impl Store {
         chunk: usize,
         f: &mut dyn FnMut(Vec<(String, T)>) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT id, data FROM articles WHERE removed_at IS NULL ORDER BY seq")?;
-        let mut rows = stmt.query([])?;
+        self.for_each_changed_article_chunk(None, chunk, f)
+    }
+
+    /// Like [`Store::for_each_article_chunk`], but only live articles that
+    /// changed after articles revision `since` (all of them for `None`).
+    pub fn for_each_changed_article_chunk<T: DeserializeOwned>(
+        &self,
+        since: Option<i64>,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<(String, T)>) -> Result<()>,
+    ) -> Result<()> {
+        let mut stmt = self.conn().prepare(
+            "SELECT id, data FROM articles WHERE removed_at IS NULL AND rev > ?1 ORDER BY seq",
+        )?;
+        let mut rows = stmt.query([since.unwrap_or(i64::MIN)])?;
         let mut batch = Vec::with_capacity(chunk);
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
@@ -87,8 +98,29 @@ impl Store {
         articles_rev: i64,
         rules_hash: &str,
     ) -> Result<()> {
+        self.replace_changed_article_themes(None, rows, articles_rev, rules_hash)
+    }
+
+    /// Replaces the themes of the articles that changed after articles
+    /// revision `since` (every article for `None`) — including dropping the
+    /// themes of articles removed since — and records what they were
+    /// computed from, atomically.
+    pub fn replace_changed_article_themes(
+        &mut self,
+        since: Option<i64>,
+        rows: &[ArticleThemes],
+        articles_rev: i64,
+        rules_hash: &str,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM article_themes", [])?;
+        match since {
+            None => tx.execute("DELETE FROM article_themes", [])?,
+            Some(rev) => tx.execute(
+                "DELETE FROM article_themes
+                 WHERE article_id IN (SELECT id FROM articles WHERE rev > ?1)",
+                [rev],
+            )?,
+        };
         {
             let mut ins = tx.prepare(
                 "INSERT INTO article_themes (article_id, theme_id, score, is_primary)

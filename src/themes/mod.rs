@@ -467,9 +467,14 @@ pub fn classify_store(store: &mut Store, themes: &Themes, force: bool) -> Result
             ..ClassifyReport::default()
         });
     }
+    // Same rules as last time: only articles that changed since need work
+    // (a cron run that archived ten articles classifies ten, not 100,000).
+    let since = match (&done_hash, done_rev) {
+        (Some(h), Some(r)) if !force && h == themes.rules_hash() => Some(r),
+        _ => None,
+    };
     let mut rows: Vec<ArticleThemes> = Vec::new();
-    let mut per_theme = vec![0usize; themes.configs.len()];
-    store.for_each_article_chunk::<StoredText>(CHUNK, &mut |chunk| {
+    store.for_each_changed_article_chunk::<StoredText>(since, CHUNK, &mut |chunk| {
         let classified: Vec<ArticleThemes> = chunk
             .into_par_iter()
             .map(|(id, text)| {
@@ -490,14 +495,13 @@ pub fn classify_store(store: &mut Store, themes: &Themes, force: bool) -> Result
         rows.extend(classified);
         Ok(())
     })?;
-    for r in &rows {
-        for a in &r.themes {
-            if let Some(i) = themes.configs.iter().position(|c| c.id == a.theme_id) {
-                per_theme[i] += 1;
-            }
-        }
-    }
-    store.replace_article_themes(&rows, rev, themes.rules_hash())?;
+    store.replace_changed_article_themes(since, &rows, rev, themes.rules_hash())?;
+    let counts = store.theme_counts()?;
+    let per_theme: Vec<usize> = themes
+        .configs
+        .iter()
+        .map(|c| counts.get(&c.id).copied().unwrap_or(0))
+        .collect();
     Ok(ClassifyReport {
         skipped: false,
         articles: rows.len(),
