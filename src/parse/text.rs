@@ -647,15 +647,7 @@ fn split_pull_quotes(paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            c => out.push(c),
-        }
-    }
+    crate::util::escape_html_into(&mut out, s);
     out
 }
 
