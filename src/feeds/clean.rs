@@ -82,7 +82,11 @@ pub fn already_clean(html: &str) -> bool {
             }
             // The serializer escapes '>' in text; a bare one is unusual input.
             b'>' => return false,
-            _ => i += 1,
+            // Text: jump to the next tag.
+            _ => match memchr::memchr2(b'<', b'>', &b[i..]) {
+                Some(k) => i += k,
+                None => break,
+            },
         }
     }
     true

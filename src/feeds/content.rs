@@ -11,9 +11,38 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use url::Url;
 
+use std::borrow::Cow;
+
+use memchr::memmem;
+
 use crate::model::StoredArticle;
 use crate::parse::sanitize::sanitize_html;
-use crate::util::strip_xml_invalid;
+
+/// [`crate::util::strip_xml_invalid`], after a byte scan that lets the
+/// common case (nothing to strip) through without decoding characters.
+pub fn strip_xml_invalid(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    // C0 controls other than tab, LF, CR; U+FFFE and U+FFFF are EF BF BE/BF.
+    // Blocks are screened with a branch-free (vectorisable) test first.
+    let bad_at = |i: usize| {
+        let c = b[i];
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || (c == 0xEF
+                && b.get(i + 1) == Some(&0xBF)
+                && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    };
+    let suspect = b.chunks(64).enumerate().any(|(n, block)| {
+        let maybe = block
+            .iter()
+            .fold(false, |m, &c| m | (c < 0x20) | (c == 0xEF));
+        maybe && (n * 64..n * 64 + block.len()).any(bad_at)
+    });
+    if suspect {
+        crate::util::strip_xml_invalid(s)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// What every entry of a site shares.
 #[derive(Debug, Clone)]
@@ -193,11 +222,7 @@ impl Site {
         if title.is_empty() {
             title = plain(&a.id);
         }
-        let standfirst = art
-            .standfirst
-            .as_deref()
-            .map(plain_no_tags)
-            .filter(|s| !s.is_empty());
+        let standfirst = standfirst(a);
         let summary = standfirst.clone().or_else(|| excerpt(&art.body_text));
         let image = art
             .image_url
@@ -220,9 +245,13 @@ impl Site {
             });
         // A body that already shows the lead image (HTML pages and Markdown
         // often do) must not get it a second time above the text.
-        let body_shows_image = image
-            .as_deref()
-            .is_some_and(|src| art.body_html.contains(&format!("src=\"{}\"", esc(src))));
+        let body_shows_image = image.as_deref().is_some_and(|src| {
+            memmem::find(
+                art.body_html.as_bytes(),
+                format!("src=\"{}\"", esc(src)).as_bytes(),
+            )
+            .is_some()
+        });
         if !body_shows_image && (image.is_some() || caption.is_some()) {
             html.push_str("<figure>");
             if let Some(src) = &image {
@@ -282,7 +311,11 @@ impl Site {
         }
         // CDATA sections cannot hold "]]>"; escaping the ">" keeps the HTML
         // meaning and lets any XML writer embed it safely.
-        let content_html = html.replace("]]>", "]]&gt;");
+        let content_html = if memmem::find(html.as_bytes(), b"]]>").is_some() {
+            html.replace("]]>", "]]&gt;")
+        } else {
+            html
+        };
 
         let authors: Vec<String> = art
             .authors
@@ -329,6 +362,21 @@ impl Site {
             updated,
         }
     }
+}
+
+/// The plain-text summary from the standfirst, if it gives one.
+fn standfirst(a: &StoredArticle) -> Option<String> {
+    a.article
+        .standfirst
+        .as_deref()
+        .map(plain_no_tags)
+        .filter(|s| !s.is_empty())
+}
+
+/// True if [`Site::entry`] reads the article's `body_text` (for a summary,
+/// when the standfirst gives none).
+pub fn needs_body_text(a: &StoredArticle) -> bool {
+    standfirst(a).is_none()
 }
 
 /// The first paragraph of the body, cut at a word boundary near 300 characters.
@@ -474,6 +522,21 @@ mod tests {
         assert_eq!(plain_no_tags("x <y &#38;"), "x < y & #38;");
         assert_eq!(person_name("Eve <eve@example.org>"), "Eve");
         assert_eq!(person_name("eve@example.org (Eve Smith)"), "(Eve Smith)");
+    }
+
+    #[test]
+    fn xml_invalid_characters_are_found_by_the_byte_scan() {
+        for (raw, clean) in [
+            ("a\u{0}b\u{1b}c\td\ne\r", "abc\td\ne\r"),
+            ("x\u{fffe}y\u{ffff}z\u{fffd}", "xyz\u{fffd}"),
+            ("\u{efbf}\u{bfbe}", "\u{efbf}\u{bfbe}"),
+        ] {
+            assert_eq!(strip_xml_invalid(raw), clean);
+        }
+        assert!(matches!(
+            strip_xml_invalid("plain \u{e9}t\u{e9} \u{ffee}"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -22,7 +22,8 @@ pub struct FeedDoc<'a> {
     /// Newest entry's `updated`, never the build time, so an unchanged archive
     /// gives byte-identical documents.
     pub updated: DateTime<Utc>,
-    pub entries: &'a [Entry],
+    /// Newest first; shared (an article's entry is built once per run).
+    pub entries: &'a [&'a Entry],
     /// RFC 5005: the next older archive document, if any.
     pub prev_archive: Option<String>,
     /// RFC 5005: set on archive documents; the URL of the subscription document.
@@ -32,7 +33,7 @@ pub struct FeedDoc<'a> {
 impl FeedDoc<'_> {
     /// The feed-level date: the newest entry's `updated`, or `fallback` for an
     /// empty feed (a fixed date, so an empty feed is stable too).
-    pub fn newest(entries: &[Entry], fallback: DateTime<Utc>) -> DateTime<Utc> {
+    pub fn newest(entries: &[&Entry], fallback: DateTime<Utc>) -> DateTime<Utc> {
         entries.iter().map(|e| e.updated).max().unwrap_or(fallback)
     }
 }

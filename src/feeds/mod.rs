@@ -26,7 +26,7 @@ pub mod opml;
 pub mod rss;
 pub mod write;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -36,7 +36,7 @@ use serde::Serialize;
 use url::Url;
 
 use crate::config::Config;
-use crate::store::{ArchivePage, Store};
+use crate::store::{ArchivePage, FeedKey, RawArticle, Store};
 use content::{Entry, Site, tag_uri};
 use doc::FeedDoc;
 use opml::Listed;
@@ -48,8 +48,8 @@ const META_AUTHORITY: &str = "feeds_tag_authority";
 const META_FINGERPRINT: &str = "feeds_fingerprint";
 /// Latest titles shown per feed on the index page.
 const INDEX_TITLES: usize = 10;
-/// Archive pages rendered in parallel per batch (bounds memory on a first run).
-const PAGES_AT_ONCE: usize = 64;
+/// Article rows read per chunk while cutting archive pages (bounds memory).
+const READ_CHUNK: usize = 512;
 
 /// What a feeds run did.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
@@ -270,14 +270,16 @@ pub fn write_all_with(
     };
     let mut listed = Vec::new();
     let specs = specs(config);
-    for spec in &specs {
-        let atom_rel = format!("{}atom.xml", spec.prefix);
-        let atom_url = url(&atom_rel);
-        let feed_tag = tag_uri(&authority, &format!("feeds/{}", spec.key.replace(':', "/")));
+    let page_size = config.feeds.max_items;
 
-        // 1. Archive pages first, so the latest feed's prev-archive link
-        //    never points at a page that is not there yet.
-        let mut pages = store.feed_archive_pages(&spec.key)?;
+    // 1. Archive pages first, so a latest feed's prev-archive link never
+    //    points at a page that is not there yet.
+    let mut pages_of: Vec<Vec<ArchivePage>> = Vec::with_capacity(specs.len());
+    let mut jobs = Vec::new();
+    for (si, spec) in specs.iter().enumerate() {
+        let feed_tag = feed_tag(&authority, spec);
+        let atom_url = url(&format!("{}atom.xml", spec.prefix));
+        let pages = store.feed_archive_pages(&spec.key)?;
         for p in &pages {
             let rel = page_rel(spec, p.page);
             b.expected.insert(rel.clone());
@@ -285,65 +287,57 @@ pub fn write_all_with(
                 // Lost from disk: rebuild it with the entries it was cut with.
                 let ids = store.feed_archive_page_ids(&spec.key, p.page)?;
                 let arts = store.feed_articles_by_ids(&ids)?;
-                let mut entries: Vec<Entry> = arts.iter().map(|a| site.entry(a)).collect();
-                entries.reverse();
-                let bytes = page_doc(spec, &site, p.page, &entries, &url, &atom_url, &feed_tag)?;
+                let entries: Vec<Entry> = arts.iter().rev().map(|a| site.entry(a)).collect();
+                let refs: Vec<&Entry> = entries.iter().collect();
+                let bytes = page_doc(spec, &site, p.page, &refs, &url, &atom_url, &feed_tag)?;
                 b.put(&rel, bytes)?;
             }
         }
-        let page_size = config.feeds.max_items;
-        let mut new_pages = Vec::new();
-        loop {
-            // Cut up to PAGES_AT_ONCE pages from the database (sequential
-            // keyset walk), render them in parallel, write them in order.
-            let mut jobs = Vec::new();
-            let mut after = pages.last().map(|p: &ArchivePage| p.last.clone());
-            let mut n = pages.last().map_or(1, |p| p.page + 1);
-            while jobs.len() < PAGES_AT_ONCE {
-                // A page is cut only when more than a page of entries is not
-                // yet archived: what stays behind always fits in the latest feed.
-                let mut batch =
-                    store.feed_after(spec.theme.as_deref(), after.as_ref(), page_size + 1)?;
-                if batch.len() <= page_size {
-                    break;
-                }
-                batch.truncate(page_size);
-                after = batch.last().map(|(k, _)| k.clone());
-                jobs.push((n, batch));
-                n += 1;
-            }
-            if jobs.is_empty() {
-                break;
-            }
-            let rendered: Vec<Result<Vec<u8>>> = jobs
-                .par_iter()
-                .map(|(n, chunk)| {
-                    let mut entries: Vec<Entry> =
-                        chunk.iter().map(|(_, a)| site.entry(a)).collect();
-                    entries.reverse();
-                    page_doc(spec, &site, *n, &entries, &url, &atom_url, &feed_tag)
-                })
-                .collect();
-            for ((n, chunk), bytes) in jobs.into_iter().zip(rendered) {
-                let rel = page_rel(spec, n);
-                b.expected.insert(rel.clone());
-                b.put(&rel, bytes?)?;
-                let page = ArchivePage {
-                    feed: spec.key.clone(),
-                    page: n,
-                    last: chunk[chunk.len() - 1].0.clone(),
-                    article_ids: chunk.into_iter().map(|(_, a)| a.id).collect(),
-                };
-                new_pages.push(page.clone());
-                pages.push(page);
-                b.report.new_archive_pages += 1;
+        // A page is cut only when more than a page of entries is not yet
+        // archived: what stays behind always fits in the latest feed.
+        let pending = store.feed_pending(spec.theme.as_deref(), pages.last().map(|p| &p.last))?;
+        let mut n = pages.last().map_or(1, |p| p.page + 1);
+        let mut rest = &pending[..];
+        while rest.len() > page_size {
+            let (members, tail) = rest.split_at(page_size);
+            jobs.push(PageJob {
+                spec: si,
+                n,
+                members: members.to_vec(),
+            });
+            rest = tail;
+            n += 1;
+        }
+        pages_of.push(pages);
+    }
+    let mut new_pages = Vec::new();
+    for c in cut_pages(store, &specs, &site, &url, &authority, &dir, jobs)? {
+        b.count(&c.rel, c.outcome, c.hash);
+        let si = c.page.spec;
+        let page = ArchivePage {
+            feed: specs[si].key.clone(),
+            page: c.page.n,
+            last: c.page.members[c.page.members.len() - 1].0.clone(),
+            article_ids: c.ids,
+        };
+        new_pages.push(page.clone());
+        pages_of[si].push(page);
+        b.report.new_archive_pages += 1;
+    }
+    store.feed_record_archive_pages(&new_pages, now)?;
+
+    // 2. The latest feeds. An article in several of them is built once.
+    let mut built: HashMap<String, Entry> = HashMap::new();
+    for (spec, pages) in specs.iter().zip(&pages_of) {
+        let atom_rel = format!("{}atom.xml", spec.prefix);
+        let atom_url = url(&atom_rel);
+        let latest = store.feed_latest(spec.theme.as_deref(), config.feeds.max_items)?;
+        for a in &latest {
+            if !built.contains_key(&a.id) {
+                built.insert(a.id.clone(), site.entry(a));
             }
         }
-        store.feed_record_archive_pages(&new_pages, now)?;
-
-        // 2. The latest feeds.
-        let latest = store.feed_latest(spec.theme.as_deref(), config.feeds.max_items)?;
-        let entries: Vec<Entry> = latest.iter().map(|a| site.entry(a)).collect();
+        let entries: Vec<&Entry> = latest.iter().map(|a| &built[&a.id]).collect();
         let updated = FeedDoc::newest(&entries, empty_date);
         let (rss_rel, json_rel) = (
             format!("{}rss.xml", spec.prefix),
@@ -353,7 +347,7 @@ pub fn write_all_with(
             title: spec.title.clone(),
             description: spec.description.clone(),
             home_url: site.base_url.to_string(),
-            id: feed_tag.clone(),
+            id: feed_tag(&authority, spec),
             language: site.language.clone(),
             author: site.author.clone(),
             self_url: atom_url.clone(),
@@ -420,7 +414,7 @@ fn page_doc(
     spec: &Spec,
     site: &Site,
     n: i64,
-    entries: &[Entry],
+    entries: &[&Entry],
     url: &(dyn Fn(&str) -> String + Sync),
     atom_url: &str,
     feed_tag: &str,
@@ -451,13 +445,193 @@ struct Builder<'a> {
 
 impl Builder<'_> {
     fn put(&mut self, rel: &str, bytes: Vec<u8>) -> Result<()> {
-        match write::write_if_changed(self.dir, rel, &bytes)? {
+        let outcome = write::write_if_changed(self.dir, rel, &bytes)?;
+        self.count(rel, outcome, crate::util::sha256_hex(&bytes));
+        Ok(())
+    }
+
+    /// Accounts for a file written elsewhere (an archive page).
+    fn count(&mut self, rel: &str, outcome: Outcome, hash: String) {
+        match outcome {
             Outcome::Written => self.report.written += 1,
             Outcome::Unchanged => self.report.unchanged += 1,
         }
         self.expected.insert(rel.to_string());
-        self.recorded
-            .push((rel.to_string(), crate::util::sha256_hex(&bytes)));
-        Ok(())
+        self.recorded.push((rel.to_string(), hash));
     }
+}
+
+fn feed_tag(authority: &str, spec: &Spec) -> String {
+    tag_uri(authority, &format!("feeds/{}", spec.key.replace(':', "/")))
+}
+
+/// A new archive page to cut.
+struct PageJob {
+    spec: usize,
+    n: i64,
+    /// Its entries, oldest first: (feed key, article rowid).
+    members: Vec<(FeedKey, i64)>,
+}
+
+/// A page that was cut and written.
+struct CutPage {
+    page: PageJob,
+    rel: String,
+    outcome: Outcome,
+    hash: String,
+    /// The article ids it holds, oldest first.
+    ids: Vec<String>,
+}
+
+/// A page rendered and written by the worker: (job, outcome, hash, ids).
+type Done = (usize, Outcome, String, Vec<String>);
+
+/// Cuts and writes the new archive pages of every feed, reading each article
+/// row once however many pages (all + its themes) hold it, and building its
+/// entry once.
+///
+/// This thread reads the rows in feed order, in chunks (the store connection
+/// is not shared), while a second thread decodes them and builds their
+/// entries on the rayon pool, then renders and writes every page whose
+/// entries are all there, also in parallel. An entry is dropped as soon as the
+/// last page holding it is written and the channel between the threads is
+/// bounded, so memory stays bounded (a few chunks, one open page per feed)
+/// whatever the size of the archive.
+fn cut_pages(
+    store: &Store,
+    specs: &[Spec],
+    site: &Site,
+    url: &(dyn Fn(&str) -> String + Sync),
+    authority: &str,
+    dir: &std::path::Path,
+    jobs: Vec<PageJob>,
+) -> Result<Vec<CutPage>> {
+    if jobs.is_empty() {
+        return Ok(Vec::new());
+    }
+    // For every article, the pages that hold it; and the articles in feed order.
+    let mut holders: HashMap<i64, Vec<usize>> = HashMap::new();
+    let mut order: Vec<(&FeedKey, i64)> = Vec::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (k, rowid) in &job.members {
+            let h = holders.entry(*rowid).or_default();
+            if h.is_empty() {
+                order.push((k, *rowid));
+            }
+            h.push(j);
+        }
+    }
+    order.sort_unstable();
+    let feed_tags: Vec<String> = specs.iter().map(|s| feed_tag(authority, s)).collect();
+    let atom_urls: Vec<String> = specs
+        .iter()
+        .map(|s| url(&format!("{}atom.xml", s.prefix)))
+        .collect();
+
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(i64, RawArticle)>>(1);
+    let done = std::thread::scope(|scope| -> Result<Vec<Done>> {
+        let worker = scope.spawn(|| -> Result<Vec<Done>> {
+            let mut waiting: Vec<usize> = jobs.iter().map(|j| j.members.len()).collect();
+            let mut uses: HashMap<i64, usize> =
+                holders.iter().map(|(r, h)| (*r, h.len())).collect();
+            let mut built: HashMap<i64, (String, Entry)> = HashMap::new();
+            let mut done = Vec::new();
+            for chunk in rx {
+                let entries: Vec<(i64, String, Entry)> = chunk
+                    .into_par_iter()
+                    .map(|(rowid, raw)| {
+                        let mut a = raw.decode(false)?;
+                        if content::needs_body_text(&a) {
+                            a = raw.decode(true)?;
+                        }
+                        let e = site.entry(&a);
+                        Ok((rowid, a.id, e))
+                    })
+                    .collect::<Result<_>>()?;
+                let mut ready = Vec::new();
+                for (rowid, id, e) in entries {
+                    for &j in &holders[&rowid] {
+                        waiting[j] -= 1;
+                        if waiting[j] == 0 {
+                            ready.push(j);
+                        }
+                    }
+                    built.insert(rowid, (id, e));
+                }
+                let written: Vec<(usize, Outcome, String)> = ready
+                    .par_iter()
+                    .map(|&j| {
+                        let job = &jobs[j];
+                        let spec = &specs[job.spec];
+                        let entries: Vec<&Entry> =
+                            job.members.iter().rev().map(|(_, r)| &built[r].1).collect();
+                        let bytes = page_doc(
+                            spec,
+                            site,
+                            job.n,
+                            &entries,
+                            url,
+                            &atom_urls[job.spec],
+                            &feed_tags[job.spec],
+                        )?;
+                        let outcome = write::write_if_changed(dir, &page_rel(spec, job.n), &bytes)?;
+                        Ok((j, outcome, crate::util::sha256_hex(&bytes)))
+                    })
+                    .collect::<Result<_>>()?;
+                for (j, outcome, hash) in written {
+                    let ids = jobs[j]
+                        .members
+                        .iter()
+                        .map(|(_, r)| built[r].0.clone())
+                        .collect();
+                    for (_, r) in &jobs[j].members {
+                        let left = uses.get_mut(r).expect("every member is counted");
+                        *left -= 1;
+                        if *left == 0 {
+                            built.remove(r);
+                        }
+                    }
+                    done.push((j, outcome, hash, ids));
+                }
+            }
+            Ok(done)
+        });
+        let read = (|| -> Result<()> {
+            for chunk in order.chunks(READ_CHUNK) {
+                let mut raws = Vec::with_capacity(chunk.len());
+                for (_, rowid) in chunk {
+                    let raw = store
+                        .feed_raw_article(*rowid)?
+                        .context("an article vanished while its archive pages were cut")?;
+                    raws.push((*rowid, raw));
+                }
+                if tx.send(raws).is_err() {
+                    break; // the worker stopped; its error is returned below
+                }
+            }
+            Ok(())
+        })();
+        drop(tx);
+        let done = worker.join().expect("the feeds worker does not panic")?;
+        read?;
+        Ok(done)
+    })?;
+    // In the order they were planned: per feed, oldest first.
+    let mut done = done;
+    done.sort_unstable_by_key(|d| d.0);
+    let mut jobs: Vec<Option<PageJob>> = jobs.into_iter().map(Some).collect();
+    Ok(done
+        .into_iter()
+        .map(|(j, outcome, hash, ids)| {
+            let page = jobs[j].take().expect("each page is cut once");
+            let rel = page_rel(&specs[page.spec], page.n);
+            CutPage {
+                page,
+                rel,
+                outcome,
+                hash,
+                ids,
+            }
+        })
+        .collect())
 }

@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::articles::row_to_article;
-use super::{Store, ts};
-use crate::model::StoredArticle;
+use super::{Store, parse_ts, ts};
+use crate::model::{Article, Format, StoredArticle};
 
 pub(super) const MIGRATION: &str = r#"
 -- Every file the feeds stage wrote, relative to the feeds dir.
@@ -66,17 +66,89 @@ const COLS: &str = "a.id, a.source_path, a.format, a.archived_at, a.updated_at, 
 const THEME_FILTER: &str = "AND (?1 IS NULL OR EXISTS (SELECT 1 FROM article_themes t \
                             WHERE t.article_id = a.id AND t.theme_id = ?1))";
 
-fn row_with_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<(FeedKey, StoredArticle)> {
-    Ok((FeedKey(r.get(7)?), row_to_article(r)?))
+/// An article row as read, its JSON not yet decoded: reading rows is
+/// sequential (one connection), decoding them is not ([`RawArticle::decode`]
+/// runs on worker threads).
+#[derive(Debug)]
+pub struct RawArticle {
+    id: String,
+    source_path: String,
+    format: String,
+    archived_at: String,
+    updated_at: String,
+    seq: i64,
+    /// The article's JSON (UTF-8 is checked as it is decoded).
+    data: Vec<u8>,
+}
+
+/// [`Article`] without `body_text`, which the feeds need only for the summary
+/// of an article without a standfirst: skipping it saves copying a few
+/// kilobytes per article.
+#[derive(serde::Deserialize)]
+struct WithoutBodyText {
+    explicit_id: Option<String>,
+    site_name: Option<String>,
+    title: String,
+    url: Option<String>,
+    date: Option<chrono::NaiveDate>,
+    standfirst: Option<String>,
+    image_url: Option<String>,
+    caption: Option<String>,
+    image_credit: Option<String>,
+    authors: Vec<String>,
+    tags: Vec<String>,
+    pull_quotes: Vec<String>,
+    related: Vec<String>,
+    themes: Vec<String>,
+    body_html: String,
+}
+
+impl RawArticle {
+    /// The stored article (as `row_to_article` gives it); with
+    /// `body_text = false`, its `body_text` is left empty.
+    pub fn decode(&self, body_text: bool) -> Result<StoredArticle> {
+        let article: Article = if body_text {
+            serde_json::from_slice(&self.data)?
+        } else {
+            let a: WithoutBodyText = serde_json::from_slice(&self.data)?;
+            Article {
+                explicit_id: a.explicit_id,
+                site_name: a.site_name,
+                title: a.title,
+                url: a.url,
+                date: a.date,
+                standfirst: a.standfirst,
+                image_url: a.image_url,
+                caption: a.caption,
+                image_credit: a.image_credit,
+                authors: a.authors,
+                tags: a.tags,
+                pull_quotes: a.pull_quotes,
+                related: a.related,
+                themes: a.themes,
+                body_html: a.body_html,
+                body_text: String::new(),
+            }
+        };
+        Ok(StoredArticle {
+            format: Format::parse(&self.format).unwrap_or(Format::Text),
+            archived_at: parse_ts(&self.archived_at)?,
+            updated_at: parse_ts(&self.updated_at)?,
+            id: self.id.clone(),
+            source_path: self.source_path.clone(),
+            seq: self.seq,
+            article,
+        })
+    }
 }
 
 impl Store {
-    /// Lets this connection keep more of the database in memory while a
-    /// feeds run walks the whole archive (first run, archive pages): reading
-    /// article rows is the main cost there. Memory is only used if needed.
+    /// Gives this connection a larger page cache while a feeds run walks
+    /// the whole archive (first run, archive pages). No memory map: mapped
+    /// pages of a 2 GB store would all count as the process's memory, and
+    /// each row is read once anyway.
     pub fn feed_tune_for_bulk_reads(&self) -> Result<()> {
-        self.conn().pragma_update(None, "cache_size", -65_536)?;
-        self.conn().pragma_update(None, "mmap_size", 1_i64 << 30)?;
+        self.conn().pragma_update(None, "cache_size", -16_384)?;
         Ok(())
     }
 
@@ -91,24 +163,48 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Up to `limit` live articles (all or of one theme) that come after
-    /// `after` in feed order, oldest first: the keyset walk that cuts archive pages.
-    pub fn feed_after(
+    /// Every live article (all or of one theme) after `after` in feed
+    /// order, oldest first, as (feed key, rowid): the keyset walk that cuts
+    /// archive pages. It does not read the article's JSON, so walking even
+    /// the whole archive is cheap (~40 ms for 100,000); rows are then read
+    /// once each with [`Store::feed_raw_article`], however many feeds need them.
+    pub fn feed_pending(
         &self,
         theme: Option<&str>,
         after: Option<&FeedKey>,
-        limit: usize,
-    ) -> Result<Vec<(FeedKey, StoredArticle)>> {
+    ) -> Result<Vec<(FeedKey, i64)>> {
         // The empty string sorts before every real key.
         let after = after.map_or("", |k| k.0.as_str());
         let sql = format!(
-            "SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
-               AND {KEY} > ?3
-             ORDER BY {KEY} LIMIT ?2"
+            "SELECT {KEY}, a.rowid FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+               AND {KEY} > ?2
+             ORDER BY {KEY}"
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![theme, limit as i64, after], row_with_key)?;
+        let rows = stmt.query_map(params![theme, after], |r| {
+            Ok((FeedKey(r.get(0)?), r.get(1)?))
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One article row by rowid, undecoded (see [`RawArticle`]).
+    pub fn feed_raw_article(&self, rowid: i64) -> Result<Option<RawArticle>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached(&format!("SELECT {COLS} FROM articles a WHERE a.rowid = ?1"))?;
+        let mut rows = stmt.query([rowid])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(RawArticle {
+            id: r.get(0)?,
+            source_path: r.get(1)?,
+            format: r.get(2)?,
+            archived_at: r.get(3)?,
+            updated_at: r.get(4)?,
+            seq: r.get(5)?,
+            data: r.get_ref(6)?.as_bytes()?.to_vec(),
+        }))
     }
 
     /// Articles by id in the order given (live or removed); unknown ids are skipped.
@@ -327,12 +423,12 @@ impl Store {
             .query_map(params![theme, 50], |r| r.get::<_, String>(3))?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         let sql = format!(
-            "EXPLAIN QUERY PLAN SELECT {COLS} FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
-               AND {KEY} > ?3 ORDER BY {KEY} LIMIT ?2"
+            "EXPLAIN QUERY PLAN SELECT {KEY}, a.rowid FROM articles a WHERE a.removed_at IS NULL {THEME_FILTER}
+               AND {KEY} > ?2 ORDER BY {KEY}"
         );
         let mut stmt = self.conn().prepare(&sql)?;
         plan.extend(
-            stmt.query_map(params![theme, 50, "k"], |r| r.get::<_, String>(3))?
+            stmt.query_map(params![theme, "k"], |r| r.get::<_, String>(3))?
                 .collect::<rusqlite::Result<Vec<_>>>()?,
         );
         Ok(plan.join("\n"))
@@ -352,11 +448,49 @@ mod tests {
                 plan.contains("SCAN a USING INDEX feeds_article_order"),
                 "{plan}"
             );
+            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
             assert!(
                 plan.contains("SEARCH a USING INDEX feeds_article_order (<expr>>?)"),
                 "{plan}"
             );
-            assert!(!plan.contains("TEMP B-TREE"), "{plan}");
         }
+    }
+}
+
+#[cfg(test)]
+mod raw_tests {
+    use super::*;
+
+    #[test]
+    fn raw_rows_decode_like_stored_articles_with_or_without_body_text() {
+        let full = Article {
+            title: "T".into(),
+            standfirst: Some("S".into()),
+            authors: vec!["A".into()],
+            body_html: "<p>B \"q\"</p>".into(),
+            body_text: "B \"q\"".into(),
+            date: chrono::NaiveDate::from_ymd_opt(2020, 1, 2),
+            ..Article::default()
+        };
+        let raw = RawArticle {
+            id: "a".into(),
+            source_path: "a.md".into(),
+            format: "markdown".into(),
+            archived_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-02T00:00:00Z".into(),
+            seq: 7,
+            data: serde_json::to_vec(&full).unwrap(),
+        };
+        let a = raw.decode(true).unwrap();
+        assert_eq!(a.article, full);
+        assert_eq!((a.id.as_str(), a.seq, a.format), ("a", 7, Format::Markdown));
+        let lite = raw.decode(false).unwrap();
+        assert_eq!(
+            lite.article,
+            Article {
+                body_text: String::new(),
+                ..full
+            }
+        );
     }
 }

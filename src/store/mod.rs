@@ -14,7 +14,7 @@ mod themes;
 
 pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
 pub use editions::{ArticleTheme, EditionRecord};
-pub use feeds::{ArchivePage, FeedKey};
+pub use feeds::{ArchivePage, FeedKey, RawArticle};
 pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
 pub use subscribers::{
     NewSubscriber, Subscriber, SubscriberEvent, SubscriberStatus, UpsertOutcome,
