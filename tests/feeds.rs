@@ -798,3 +798,116 @@ fn seed_article_reaches_its_theme_feeds_with_nothing_lost() {
         }
     }
 }
+
+/// Every entry id of a feed, following its archive chain from the
+/// subscription document, newest first, each once.
+fn chain_ids(site: &Site, prefix: &str) -> Vec<String> {
+    let base = "https://news.example.org/feeds/";
+    let mut ids: Vec<String> = Vec::new();
+    let mut rel = format!("{prefix}atom.xml");
+    loop {
+        let f = parse(site, &rel);
+        for e in &f.entries {
+            if !ids.contains(&e.id) {
+                ids.push(e.id.clone());
+            }
+        }
+        match link(&f, "prev-archive") {
+            Some(prev) => rel = prev.strip_prefix(base).unwrap().to_string(),
+            None => return ids,
+        }
+    }
+}
+
+#[test]
+fn archives_of_all_and_themes_hold_every_article_in_order_on_a_large_first_run() {
+    // More articles than the pages' reader takes at once, pages of 7, themes
+    // whose pages span many of the "all" feed's: each article's row is read
+    // once and its entry shared by the pages of every feed it is in.
+    let site = Site::new();
+    site.append_config(&THEMES.replace("[feeds]\n", "[feeds]\nmax_items = 7\n"));
+    let mut store = site.store();
+    let n = 1_300;
+    let start = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+    let files: Vec<(String, Article)> = (0..n)
+        .map(|i| {
+            let date = start + chrono::Duration::days((i * 7919 % n) as i64);
+            let mut a = article(&format!("a{i:04}"), &format!("Article {i}"), "");
+            a.date = Some(date);
+            if i == 1_000 {
+                a.standfirst = None;
+                a.body_text = "First paragraph of the body.\n\nSecond.".into();
+            }
+            (format!("a{i:04}.md"), a)
+        })
+        .collect();
+    let refs: Vec<(&str, Article)> = files.iter().map(|(k, a)| (k.as_str(), a.clone())).collect();
+    ingest(&mut store, "2026-11-01T10:00:00Z", &refs);
+    let in_cinema = |i: usize| i % 3 == 0;
+    let in_festivals = |i: usize| i % 5 == 0;
+    store
+        .feed_test_in_transaction(|| {
+            for i in 0..n {
+                let id = format!("a{i:04}");
+                if in_cinema(i) {
+                    store.feed_test_assign_theme(&id, "caucasus-cinema", 1.0, true)?;
+                }
+                if in_festivals(i) {
+                    store.feed_test_assign_theme(&id, "festivals", 1.0, !in_cinema(i))?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
+    let r = write(&site, &store);
+    // Newest first: one ingest run, so by date, then id.
+    let expected = |keep: &dyn Fn(usize) -> bool| -> Vec<String> {
+        let mut v: Vec<(NaiveDate, String)> = files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, (_, a))| (a.date.unwrap(), a.explicit_id.clone().unwrap()))
+            .collect();
+        v.sort();
+        v.reverse();
+        v.into_iter()
+            .map(|(_, id)| format!("tag:news.example.org,2026-01-01:{id}"))
+            .collect()
+    };
+    let all = expected(&|_| true);
+    let cinema = expected(&|i| in_cinema(i));
+    let festivals = expected(&|i| in_festivals(i));
+    assert_eq!(chain_ids(&site, ""), all);
+    assert_eq!(chain_ids(&site, "themes/caucasus-cinema/"), cinema);
+    assert_eq!(chain_ids(&site, "themes/festivals/"), festivals);
+    let pages = |len: usize| (len - 1) / 7;
+    assert_eq!(
+        r.new_archive_pages,
+        pages(all.len()) + pages(cinema.len()) + pages(festivals.len())
+    );
+    // The same entry in the "all" archive and in a theme's archive.
+    let entry_in = |rel: &str, id: &str| -> Option<String> {
+        let text = read(&site, rel);
+        let at = text.find(&format!("<id>{id}</id>"))?;
+        let end = at + text[at..].find("</entry>").unwrap();
+        Some(text[at..end].to_string())
+    };
+    let find = |prefix: &str, id: &str| -> String {
+        (1..)
+            .map_while(|p| {
+                let rel = format!("{prefix}archive/atom-{p}.xml");
+                site.path().join("feeds").join(&rel).exists().then_some(rel)
+            })
+            .find_map(|rel| entry_in(&rel, id))
+            .unwrap_or_else(|| panic!("{id} not archived under {prefix:?}"))
+    };
+    let both = format!("tag:news.example.org,2026-01-01:a{:04}", 15 * 13);
+    assert_eq!(find("", &both), find("themes/caucasus-cinema/", &both));
+    assert_eq!(find("", &both), find("themes/festivals/", &both));
+    // An article without a standfirst is summarised from its body text.
+    let plain = find("", "tag:news.example.org,2026-01-01:a1000");
+    assert!(
+        plain.contains("<summary>First paragraph of the body.</summary>"),
+        "{plain}"
+    );
+}
