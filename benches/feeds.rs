@@ -171,19 +171,20 @@ fn make_site(dir: &Path, n: usize) -> Config {
             .apply_ingest(&batch, start)
             .unwrap();
     }
-    for i in 0..n {
-        let id = format!("a/{i}");
-        if i % 100 < 15 {
-            store
-                .feed_test_assign_theme(&id, "caucasus-cinema", 1.0, true)
-                .unwrap();
-        }
-        if (13..23).contains(&(i % 100)) {
-            store
-                .feed_test_assign_theme(&id, "festivals", 1.0, true)
-                .unwrap();
-        }
-    }
+    store
+        .feed_test_in_transaction(|| {
+            for i in 0..n {
+                let id = format!("a/{i}");
+                if i % 100 < 15 {
+                    store.feed_test_assign_theme(&id, "caucasus-cinema", 1.0, true)?;
+                }
+                if (13..23).contains(&(i % 100)) {
+                    store.feed_test_assign_theme(&id, "festivals", 1.0, true)?;
+                }
+            }
+            Ok(())
+        })
+        .unwrap();
     config
 }
 

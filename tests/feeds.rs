@@ -843,8 +843,8 @@ fn archives_of_all_and_themes_hold_every_article_in_order_on_a_large_first_run()
         .collect();
     let refs: Vec<(&str, Article)> = files.iter().map(|(k, a)| (k.as_str(), a.clone())).collect();
     ingest(&mut store, "2026-11-01T10:00:00Z", &refs);
-    let in_cinema = |i: usize| i % 3 == 0;
-    let in_festivals = |i: usize| i % 5 == 0;
+    let in_cinema = |i: usize| i.is_multiple_of(3);
+    let in_festivals = |i: usize| i.is_multiple_of(5);
     store
         .feed_test_in_transaction(|| {
             for i in 0..n {

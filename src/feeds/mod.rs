@@ -598,8 +598,12 @@ fn cut_pages(
         });
         let read = (|| -> Result<()> {
             for chunk in order.chunks(READ_CHUNK) {
+                // In table order within the chunk: neighbouring rows share
+                // b-tree pages.
+                let mut rowids: Vec<i64> = chunk.iter().map(|(_, r)| *r).collect();
+                rowids.sort_unstable();
                 let mut raws = Vec::with_capacity(chunk.len());
-                for (_, rowid) in chunk {
+                for rowid in &rowids {
                     let raw = store
                         .feed_raw_article(*rowid)?
                         .context("an article vanished while its archive pages were cut")?;
