@@ -228,10 +228,11 @@ pub fn write_all_with(
     };
     let fp = fingerprint(config, store, &authority)?;
     let files = store.feed_files()?;
+    let mut on_disk = OnDisk::new(&dir);
     if !force
         && store.meta_get(META_FINGERPRINT)?.as_deref() == Some(fp.as_str())
         && !files.is_empty()
-        && files.iter().all(|(p, _)| dir.join(p).is_file())
+        && files.iter().all(|p| on_disk.has(p))
     {
         report.skipped = true;
         report.feeds = 1 + config.themes.len();
@@ -274,29 +275,32 @@ pub fn write_all_with(
 
     // 1. Archive pages first, so a latest feed's prev-archive link never
     //    points at a page that is not there yet.
-    let mut pages_of: Vec<Vec<ArchivePage>> = Vec::with_capacity(specs.len());
+    // Per feed, its newest archive page (where the next one starts).
+    let mut last_page: Vec<Option<ArchivePage>> = Vec::with_capacity(specs.len());
     let mut jobs = Vec::new();
     for (si, spec) in specs.iter().enumerate() {
         let feed_tag = feed_tag(&authority, spec);
         let atom_url = url(&format!("{}atom.xml", spec.prefix));
-        let pages = store.feed_archive_pages(&spec.key)?;
-        for p in &pages {
-            let rel = page_rel(spec, p.page);
-            b.expected.insert(rel.clone());
-            if !dir.join(&rel).is_file() {
+        // Listing the archive directory once is what keeps a run's cost
+        // from growing with the number of pages (a stat per page would not).
+        for n in store.feed_archive_page_numbers(&spec.key)? {
+            let rel = page_rel(spec, n);
+            if !on_disk.has(&rel) {
                 // Lost from disk: rebuild it with the entries it was cut with.
-                let ids = store.feed_archive_page_ids(&spec.key, p.page)?;
+                let ids = store.feed_archive_page_ids(&spec.key, n)?;
                 let arts = store.feed_articles_by_ids(&ids)?;
                 let entries: Vec<Entry> = arts.iter().rev().map(|a| site.entry(a)).collect();
                 let refs: Vec<&Entry> = entries.iter().collect();
-                let bytes = page_doc(spec, &site, p.page, &refs, &url, &atom_url, &feed_tag)?;
+                let bytes = page_doc(spec, &site, n, &refs, &url, &atom_url, &feed_tag)?;
                 b.put(&rel, bytes)?;
             }
+            b.expected.insert(rel);
         }
+        let last = store.feed_last_archive_page(&spec.key)?;
         // A page is cut only when more than a page of entries is not yet
         // archived: what stays behind always fits in the latest feed.
-        let pending = store.feed_pending(spec.theme.as_deref(), pages.last().map(|p| &p.last))?;
-        let mut n = pages.last().map_or(1, |p| p.page + 1);
+        let pending = store.feed_pending(spec.theme.as_deref(), last.as_ref().map(|p| &p.last))?;
+        let mut n = last.as_ref().map_or(1, |p| p.page + 1);
         let mut rest = &pending[..];
         while rest.len() > page_size {
             let (members, tail) = rest.split_at(page_size);
@@ -308,7 +312,7 @@ pub fn write_all_with(
             rest = tail;
             n += 1;
         }
-        pages_of.push(pages);
+        last_page.push(last);
     }
     let mut new_pages = Vec::new();
     for c in cut_pages(store, &specs, &site, &url, &authority, &dir, jobs)? {
@@ -321,14 +325,14 @@ pub fn write_all_with(
             article_ids: c.ids,
         };
         new_pages.push(page.clone());
-        pages_of[si].push(page);
+        last_page[si] = Some(page);
         b.report.new_archive_pages += 1;
     }
     store.feed_record_archive_pages(&new_pages, now)?;
 
     // 2. The latest feeds. An article in several of them is built once.
     let mut built: HashMap<String, Entry> = HashMap::new();
-    for (spec, pages) in specs.iter().zip(&pages_of) {
+    for (spec, last) in specs.iter().zip(&last_page) {
         let atom_rel = format!("{}atom.xml", spec.prefix);
         let atom_url = url(&atom_rel);
         let latest = store.feed_latest(spec.theme.as_deref(), config.feeds.max_items)?;
@@ -353,7 +357,7 @@ pub fn write_all_with(
             self_url: atom_url.clone(),
             updated,
             entries: &entries,
-            prev_archive: pages.last().map(|p| url(&page_rel(spec, p.page))),
+            prev_archive: last.as_ref().map(|p| url(&page_rel(spec, p.page))),
             archive_of: None,
         };
         b.put(&atom_rel, atom::render(&d)?)?;
@@ -384,7 +388,7 @@ pub fn write_all_with(
 
     // 3. Remove what newsdesk wrote for feeds that no longer exist.
     let mut gone = Vec::new();
-    for (path, _) in &files {
+    for path in &files {
         if !b.expected.contains(path) {
             if write::remove_owned(&dir, path)? {
                 b.report.removed += 1;
@@ -433,6 +437,40 @@ fn page_doc(
         archive_of: Some(atom_url.to_string()),
     };
     atom::render(&d)
+}
+
+/// Which files exist under the feeds dir, one directory listing per
+/// directory asked about (instead of a `stat` per file).
+struct OnDisk<'a> {
+    root: &'a std::path::Path,
+    dirs: HashMap<String, std::collections::HashSet<std::ffi::OsString>>,
+}
+
+impl<'a> OnDisk<'a> {
+    fn new(root: &'a std::path::Path) -> Self {
+        OnDisk {
+            root,
+            dirs: HashMap::new(),
+        }
+    }
+
+    /// True if `rel` (a path relative to the root) is a regular file.
+    fn has(&mut self, rel: &str) -> bool {
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let root = self.root;
+        let files = self.dirs.entry(parent.to_string()).or_insert_with(|| {
+            std::fs::read_dir(root.join(parent))
+                .map(|entries| {
+                    entries
+                        .filter_map(|e| e.ok())
+                        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                        .map(|e| e.file_name())
+                        .collect()
+                })
+                .unwrap_or_default()
+        });
+        files.contains(std::ffi::OsStr::new(name))
+    }
 }
 
 /// Collects what a run wrote.

@@ -218,23 +218,33 @@ impl Store {
         Ok(out)
     }
 
-    /// The recorded archive pages of one feed, oldest first, without their
-    /// article ids (see [`Store::feed_archive_page_ids`]): a run only needs
-    /// those for a page lost from disk.
-    pub fn feed_archive_pages(&self, feed: &str) -> Result<Vec<ArchivePage>> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT feed, page, last_key
-             FROM feed_archive_pages WHERE feed = ?1 ORDER BY page",
-        )?;
-        let rows = stmt.query_map([feed], |r| {
-            Ok(ArchivePage {
-                feed: r.get(0)?,
-                page: r.get(1)?,
-                article_ids: Vec::new(),
-                last: FeedKey(r.get(2)?),
-            })
-        })?;
+    /// The numbers of one feed's recorded archive pages, oldest first (read
+    /// from the primary key's index alone).
+    pub fn feed_archive_page_numbers(&self, feed: &str) -> Result<Vec<i64>> {
+        let mut stmt = self
+            .conn()
+            .prepare_cached("SELECT page FROM feed_archive_pages WHERE feed = ?1 ORDER BY page")?;
+        let rows = stmt.query_map([feed], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// One feed's newest recorded archive page, without its article ids (see
+    /// [`Store::feed_archive_page_ids`]): where the next page starts.
+    pub fn feed_last_archive_page(&self, feed: &str) -> Result<Option<ArchivePage>> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT page, last_key FROM feed_archive_pages WHERE feed = ?1
+             ORDER BY page DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query([feed])?;
+        let Some(r) = rows.next()? else {
+            return Ok(None);
+        };
+        Ok(Some(ArchivePage {
+            feed: feed.to_string(),
+            page: r.get(0)?,
+            article_ids: Vec::new(),
+            last: FeedKey(r.get(1)?),
+        }))
     }
 
     /// The article ids one archive page was cut with, oldest first.
@@ -290,12 +300,13 @@ impl Store {
         Ok(())
     }
 
-    /// Every file the feeds stage has written: (path relative to the feeds dir, hash).
-    pub fn feed_files(&self) -> Result<Vec<(String, String)>> {
+    /// Every file the feeds stage has written, relative to the feeds dir
+    /// (read from the path index alone).
+    pub fn feed_files(&self) -> Result<Vec<String>> {
         let mut stmt = self
             .conn()
-            .prepare_cached("SELECT path, hash FROM feed_state ORDER BY path")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            .prepare_cached("SELECT path FROM feed_state ORDER BY path")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
