@@ -634,7 +634,7 @@ fn cut_pages(
             }
             Ok(done)
         });
-        let read = (|| -> Result<()> {
+        let read = store.feed_reading(|| {
             for chunk in order.chunks(READ_CHUNK) {
                 // In table order within the chunk: neighbouring rows share
                 // b-tree pages.
@@ -652,7 +652,7 @@ fn cut_pages(
                 }
             }
             Ok(())
-        })();
+        });
         drop(tx);
         let done = worker.join().expect("the feeds worker does not panic")?;
         read?;
