@@ -283,6 +283,9 @@ pub fn ingest(
     if candidates.is_empty() && removed.is_empty() {
         return Ok(report);
     }
+    if candidates.len() > CHUNK {
+        store.tune_for_bulk_writes()?;
+    }
     let mut chunks: Vec<&[(&FoundFile, Option<String>)]> = candidates.chunks(CHUNK).collect();
     if chunks.is_empty() {
         // Nothing to read, but vanished files still need forgetting.
