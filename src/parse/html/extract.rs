@@ -33,8 +33,8 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
     clean::drop_chrome(doc);
 
     let mut html = container(doc).unwrap_or_else(|| score_body(doc));
-    html = post_clean(&html, meta, &mut body.related);
-    let mut blocks = text::blocks(&html);
+    let mut blocks;
+    (html, blocks) = post_clean(&html, meta, &mut body.related);
     if blocks.is_empty() {
         // The scorer or the post-cleaning found nothing: keep whatever text
         // survived chrome removal rather than reject a page that has some.
@@ -230,7 +230,7 @@ fn score_body(doc: &Html) -> String {
 /// Removes what sits inside a body container but is not body: the headline,
 /// standfirst, byline and date lines repeated as chrome, "Read more:" lines
 /// (their titles go to `related`), and link lists.
-fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
+fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Vec<String>) {
     let mut frag = Html::parse_fragment(html);
     let root = frag.root_element();
     let body_len = clean::text_len(root).max(1);
@@ -322,7 +322,10 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
     }
     *related = dedupe(std::mem::take(related));
     clean::detach_all(&mut frag, &ids);
-    frag.root_element().inner_html()
+    // The text blocks come from the cleaned tree itself: serializing it and
+    // parsing the result again gives the same blocks at twice the cost.
+    let root = frag.root_element();
+    (root.inner_html(), text::blocks_of(root))
 }
 
 /// JSON-LD `articleBody` wins when it is complete (not cut off with an
