@@ -13,8 +13,9 @@
 #
 # The archive for each N is generated once (deterministic, seed 1) and cached
 # under ${BENCH_DIR:-/tmp/newsdesk-bench} as archive-N, the same articles as
-# Hugo content as hugo-N; sites, stores, feeds and messages are made in a
-# fresh directory per N and removed afterwards.
+# Hugo content as hugo-N; sites, stores and feeds are made in a fresh
+# directory per N and removed afterwards, rendered messages in a temporary
+# directory under ${BENCH_EML_TMP:-/dev/shm} (tmpfs) when it is writable.
 #
 # Steps per N (see the README's Performance section for what each includes):
 #   cold ingest, cold run, no-op run, run after adding 10, feeds alone,
@@ -199,53 +200,59 @@ TOML
 
   # Subscribers and editions. Edition 1 (the 30 oldest articles) goes to the
   # first 5,000 subscribers, edition 2 (the next 30) to all 10,000.
-  subscribers_csv 1 5000 > "$run_dir/subs-a.csv"
-  subscribers_csv 5001 10000 > "$run_dir/subs-b.csv"
-  NEWSDESK_NOW=$(at 0) "$bin" subscribers import -q "$run_dir/subs-a.csv" >/dev/null
-  NEWSDESK_NOW=$(at 1) "$bin" digest -q >/dev/null
-  timed "import 5,000 subscribers" "$n" env NEWSDESK_NOW="$(at 2)" "$bin" subscribers import -q "$run_dir/subs-b.csv"
-  record "import 5,000 subscribers" "$n" "CSV, to a store holding 5,000"
-  NEWSDESK_NOW=$(at 3) "$bin" digest -q >/dev/null
-  # Messages go to tmpfs when there is one: the row is about rendering, and a
-  # shared disk's writeback of ~350 MB added seconds of noise.
-  if [ -d "${BENCH_EML_TMP:-/dev/shm}" ] && [ -w "${BENCH_EML_TMP:-/dev/shm}" ]; then
-    eml=$(mktemp -d "${BENCH_EML_TMP:-/dev/shm}/newsdesk-bench-eml.XXXXXX")
+  if [ "$n" -lt 60 ]; then
+    for step in "import 5,000 subscribers" "digest render, 10,000 subscribers" "SMTP send 5,000, 4 sessions"; do
+      skip "$step" "$n" "needs N >= 60 (two 30-article editions)"
+    done
   else
-    eml="$run_dir/eml"
-  fi
-  eml_fs=$(df --output=fstype "$(dirname "$eml")" | tail -n1)
-  timed "digest render, 10,000 subscribers" "$n" env NEWSDESK_NOW="$(at 4)" \
-    "$bin" digest --send --dry-run "$eml" --edition 2 --json
-  written=$(json_field written "$out")
-  skipped=$(json_field skipped "$out")
-  mb=$(du -sm "$eml" | cut -f1)
-  record "digest render, 10,000 subscribers" "$n" \
-    "$written messages rendered and written as .eml ($mb MB, $eml_fs), $skipped skipped" \
-    "\"messages\":$written,\"skipped\":$skipped,\"eml_mb\":$mb,\"eml_fs\":$(json_str "$eml_fs")"
-  rm -rf "$eml"
-  eml=""
+    subscribers_csv 1 5000 > "$run_dir/subs-a.csv"
+    subscribers_csv 5001 10000 > "$run_dir/subs-b.csv"
+    NEWSDESK_NOW=$(at 0) "$bin" subscribers import -q "$run_dir/subs-a.csv" >/dev/null
+    NEWSDESK_NOW=$(at 1) "$bin" digest -q >/dev/null
+    timed "import 5,000 subscribers" "$n" env NEWSDESK_NOW="$(at 2)" "$bin" subscribers import -q "$run_dir/subs-b.csv"
+    record "import 5,000 subscribers" "$n" "CSV, to a store holding 5,000"
+    NEWSDESK_NOW=$(at 3) "$bin" digest -q >/dev/null
+    # Messages go to tmpfs when there is one: the row is about rendering, and a
+    # shared disk's writeback of ~350 MB added seconds of noise.
+    if [ -d "${BENCH_EML_TMP:-/dev/shm}" ] && [ -w "${BENCH_EML_TMP:-/dev/shm}" ]; then
+      eml=$(mktemp -d "${BENCH_EML_TMP:-/dev/shm}/newsdesk-bench-eml.XXXXXX")
+    else
+      eml="$run_dir/eml"
+    fi
+    eml_fs=$(df --output=fstype "$(dirname "$eml")" | tail -n1)
+    timed "digest render, 10,000 subscribers" "$n" env NEWSDESK_NOW="$(at 4)" \
+      "$bin" digest --send --dry-run "$eml" --edition 2 --json
+    written=$(json_field written "$out")
+    skipped=$(json_field skipped "$out")
+    mb=$(du -sm "$eml" | cut -f1)
+    record "digest render, 10,000 subscribers" "$n" \
+      "$written messages rendered and written as .eml ($mb MB, $eml_fs), $skipped skipped" \
+      "\"messages\":$written,\"skipped\":$skipped,\"eml_mb\":$mb,\"eml_fs\":$(json_str "$eml_fs")"
+    rm -rf "$eml"
+    eml=""
 
-  if [ -z "$sink_bin" ]; then
-    skip "SMTP send 5,000, 4 sessions" "$n" "smtp-sink not found (Debian: apt-get install postfix)"
-  elif ! start_sink; then
-    skip "SMTP send 5,000, 4 sessions" "$n" "smtp-sink did not start on 127.0.0.1"
-  else
-    cat >> "$site/newsdesk.toml" <<TOML
+    if [ -z "$sink_bin" ]; then
+      skip "SMTP send 5,000, 4 sessions" "$n" "smtp-sink not found (Debian: apt-get install postfix)"
+    elif ! start_sink; then
+      skip "SMTP send 5,000, 4 sessions" "$n" "smtp-sink did not start on 127.0.0.1"
+    else
+      cat >> "$site/newsdesk.toml" <<TOML
 [smtp]
 host = "127.0.0.1"
 port = $sink_port
 security = "none"
 concurrency = 4
 TOML
-    timed "SMTP send 5,000, 4 sessions" "$n" env NEWSDESK_NOW="$(at 5)" \
-      "$bin" digest --send --edition 1 --json
-    stop_sink
-    sent=$(json_field sent "$out")
-    engine_rate=$(json_field messages_per_sec "$out")
-    rate=$(awk -v m="$sent" -v s="$secs" 'BEGIN{printf "%.0f", (s > 0 ? m / s : 0)}')
-    record "SMTP send 5,000, 4 sessions" "$n" \
-      "$sent sent: $rate msg/s whole command ($engine_rate msg/s sending only)" \
-      "\"messages\":$sent,\"messages_per_sec\":$rate,\"engine_messages_per_sec\":$engine_rate"
+      timed "SMTP send 5,000, 4 sessions" "$n" env NEWSDESK_NOW="$(at 5)" \
+        "$bin" digest --send --edition 1 --json
+      stop_sink
+      sent=$(json_field sent "$out")
+      engine_rate=$(json_field messages_per_sec "$out")
+      rate=$(awk -v m="$sent" -v s="$secs" 'BEGIN{printf "%.0f", (s > 0 ? m / s : 0)}')
+      record "SMTP send 5,000, 4 sessions" "$n" \
+        "$sent sent: $rate msg/s whole command ($engine_rate msg/s sending only)" \
+        "\"messages\":$sent,\"messages_per_sec\":$rate,\"engine_messages_per_sec\":$engine_rate"
+    fi
   fi
   unset NEWSDESK_CONFIG
 
