@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     editions::MIGRATION,
     ledger::MIGRATION,
     articles::MIGRATION_REV,
+    articles::MIGRATION_LIVE_ID,
 ];
 
 pub struct Store {
