@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! cargo run --release --example gen_archive -- --count 100000 --seed 1 --out /tmp/arch
-//!     [--formats text,markdown,html]
+//!     [--formats text,markdown,html] [--hugo DIR]
+//! cargo run --release --example gen_archive -- --count 100000 --seed 1 --hugo /tmp/hugo
 //! ```
 //!
 //! Writes `count` original synthetic articles (text built from the word lists
@@ -29,6 +30,12 @@
 //! 80% neither. About a third of the "neither" articles are hard negatives: a
 //! Caucasus subject with no cinema (food, wine, architecture, politics) or a
 //! film subject with no Caucasus link. Negatives never mention festivals.
+//!
+//! `--hugo DIR` (with or without `--out`) also writes the *same* articles
+//! (same seed, count and formats ⇒ same titles, dates and bodies) as Hugo
+//! content, `DIR/<year>/<month>/<slug>.md` with YAML front matter, their true
+//! headline themes as the `themes` taxonomy, so `bench/run.sh` can time Hugo
+//! building the equivalent feeds from the same corpus.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -80,40 +87,59 @@ struct Label {
     bytes: u64,
 }
 
+/// What the command line asked for: the archive (`--out`), Hugo content
+/// (`--hugo`), or both.
+struct Cli {
+    opts: Options,
+    archive: bool,
+    hugo: Option<PathBuf>,
+}
+
 #[allow(dead_code)] // unused when the test crate includes this file as a module
 fn main() {
-    let opts = match parse_args(std::env::args().skip(1)) {
+    let cli = match parse_args(std::env::args().skip(1)) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("gen_archive: {e}");
             eprintln!(
-                "usage: gen_archive --count N --seed S --out DIR [--formats text,markdown,html]"
+                "usage: gen_archive --count N --seed S (--out DIR | --hugo DIR | both) \
+                 [--formats text,markdown,html]"
             );
             std::process::exit(2);
         }
     };
-    let started = std::time::Instant::now();
-    match generate(&opts) {
-        Ok(s) => eprintln!(
-            "wrote {} articles ({:.1} MB) to {} in {:.2} s: {} Caucasus cinema, {} festivals",
-            s.files,
-            s.bytes as f64 / 1e6,
-            opts.out.display(),
-            started.elapsed().as_secs_f64(),
-            s.caucasus_cinema,
-            s.festivals
-        ),
-        Err(e) => {
-            eprintln!("gen_archive: {}: {e}", opts.out.display());
-            std::process::exit(73);
-        }
+    let opts = &cli.opts;
+    let report =
+        |what: &str, dir: &Path, r: std::io::Result<Summary>, t: std::time::Instant| match r {
+            Ok(s) => eprintln!(
+                "wrote {} {what} ({:.1} MB) to {} in {:.2} s: {} Caucasus cinema, {} festivals",
+                s.files,
+                s.bytes as f64 / 1e6,
+                dir.display(),
+                t.elapsed().as_secs_f64(),
+                s.caucasus_cinema,
+                s.festivals
+            ),
+            Err(e) => {
+                eprintln!("gen_archive: {}: {e}", dir.display());
+                std::process::exit(73);
+            }
+        };
+    if cli.archive {
+        let started = std::time::Instant::now();
+        report("articles", &opts.out, generate(opts), started);
+    }
+    if let Some(dir) = &cli.hugo {
+        let started = std::time::Instant::now();
+        report("Hugo pages", dir, generate_hugo(opts, dir), started);
     }
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Cli, String> {
     let mut count = None;
     let mut seed = 1;
     let mut out = None;
+    let mut hugo = None;
     let mut formats = vec![Kind::Text, Kind::Markdown, Kind::Html];
     while let Some(a) = args.next() {
         let mut value = || args.next().ok_or(format!("{a} needs a value"));
@@ -123,6 +149,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             }
             "--seed" => seed = value()?.parse().map_err(|e| format!("--seed: {e}"))?,
             "--out" | "-o" => out = Some(PathBuf::from(value()?)),
+            "--hugo" => hugo = Some(PathBuf::from(value()?)),
             "--formats" => {
                 formats = value()?
                     .split(',')
@@ -135,11 +162,19 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Options {
-        count: count.ok_or("--count is required")?,
-        seed,
-        out: out.ok_or("--out is required")?,
-        formats,
+    let archive = out.is_some();
+    let out = out
+        .or_else(|| hugo.clone())
+        .ok_or("--out (or --hugo) is required")?;
+    Ok(Cli {
+        opts: Options {
+            count: count.ok_or("--count is required")?,
+            seed,
+            out,
+            formats,
+        },
+        archive,
+        hugo,
     })
 }
 
@@ -164,6 +199,37 @@ pub fn generate(opts: &Options) -> std::io::Result<Summary> {
         summary.festivals += l.festivals as usize;
     }
     std::fs::write(opts.out.join("labels.csv"), csv)?;
+    Ok(summary)
+}
+
+/// Writes the articles `generate(opts)` writes as Hugo content under `dir`:
+/// one Markdown page each (`<year>/<month>/<slug>.md`, whatever the archive
+/// format), YAML front matter with the title, date, standfirst, author and
+/// lead image, and the true headline themes as the `themes` taxonomy. The
+/// archive itself is not touched.
+pub fn generate_hugo(opts: &Options, dir: &Path) -> std::io::Result<Summary> {
+    std::fs::create_dir_all(dir)?;
+    let rows: Vec<(u64, Topic)> = (0..opts.count)
+        .into_par_iter()
+        .map(|i| {
+            let d = draft(opts, i);
+            let p = &d.plan;
+            let path = dir.join(format!("{}/{:02}/{}.md", p.year, p.month, p.slug));
+            if let Some(parent) = path.parent() {
+                create_dir(parent)?;
+            }
+            let page = render_hugo(&d);
+            std::fs::write(&path, &page)?;
+            Ok((page.len() as u64, p.topic))
+        })
+        .collect::<std::io::Result<_>>()?;
+    let mut summary = Summary::default();
+    for (bytes, topic) in rows {
+        summary.files += 1;
+        summary.bytes += bytes;
+        summary.caucasus_cinema += matches!(topic, Topic::Both | Topic::CaucasusCinema) as usize;
+        summary.festivals += matches!(topic, Topic::Both | Topic::Festival) as usize;
+    }
     Ok(summary)
 }
 
@@ -1201,6 +1267,44 @@ fn render_markdown(d: &Draft, i: usize) -> String {
         let _ = writeln!(s, "credit = {}", toml_str(&d.credit));
         s.push_str("+++\n\n");
     }
+    for (para, quote) in &d.body {
+        s.push_str(para);
+        s.push_str("\n\n");
+        if let Some(q) = quote {
+            let _ = write!(s, "> {q}\n\n");
+        }
+    }
+    s.pop();
+    s
+}
+
+/// A Hugo content page: the article as Markdown, its themes as a taxonomy
+/// (theme ids as newsdesk's default themes name them).
+fn render_hugo(d: &Draft) -> String {
+    let p = &d.plan;
+    let mut s = String::with_capacity(12_000);
+    s.push_str("---\n");
+    let _ = writeln!(s, "title: {}", yaml_str(&p.title));
+    let _ = writeln!(s, "date: {}-{:02}-{:02}T09:00:00Z", p.year, p.month, p.day);
+    let _ = writeln!(s, "description: {}", yaml_str(&d.standfirst));
+    let _ = writeln!(s, "author: {}", yaml_str(&d.author));
+    let _ = writeln!(s, "images: [{}]", yaml_str(&d.image_url));
+    let themes: &[&str] = match p.topic {
+        Topic::Both => &["caucasus-cinema", "festivals"],
+        Topic::CaucasusCinema => &["caucasus-cinema"],
+        Topic::Festival => &["festivals"],
+        _ => &[],
+    };
+    if !themes.is_empty() {
+        let _ = writeln!(s, "themes: [{}]", themes.join(", "));
+    }
+    s.push_str("---\n\n");
+    let _ = write!(
+        s,
+        "![{}]({})\n\n",
+        d.caption.replace(['[', ']'], ""),
+        d.image_url
+    );
     for (para, quote) in &d.body {
         s.push_str(para);
         s.push_str("\n\n");

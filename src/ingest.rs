@@ -283,6 +283,9 @@ pub fn ingest(
     if candidates.is_empty() && removed.is_empty() {
         return Ok(report);
     }
+    if candidates.len() > CHUNK {
+        store.tune_for_bulk_writes()?;
+    }
     let mut chunks: Vec<&[(&FoundFile, Option<String>)]> = candidates.chunks(CHUNK).collect();
     if chunks.is_empty() {
         // Nothing to read, but vanished files still need forgetting.
@@ -297,34 +300,51 @@ pub fn ingest(
         );
         bar
     });
-    for (i, chunk) in chunks.iter().enumerate() {
-        let results: Vec<Read> = chunk
-            .par_iter()
-            .map(|(f, known_hash)| read_one(f, known_hash.as_deref(), opts.force, &base_url))
-            .collect();
-        let mut batch = IngestBatch {
-            gone: gone.clone(),
-            moved_from: moved_from.clone(),
-            ..Default::default()
-        };
-        for r in results {
-            match r {
-                Read::Touched(key, size, mtime) => batch.touched.push((key, size, mtime)),
-                Read::Version(v) => {
-                    report.parsed += 1;
-                    batch.versions.push(*v)
+    // Parsing (all cores) and storing (one SQLite writer) overlap: chunk n+1
+    // is parsed while chunk n is written. The channel holds one chunk, so at
+    // most three are in memory.
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Read>>(1);
+        let chunks = &chunks;
+        let base_url = &base_url;
+        scope.spawn(move || {
+            for chunk in chunks {
+                let results: Vec<Read> = chunk
+                    .par_iter()
+                    .map(|(f, known_hash)| read_one(f, known_hash.as_deref(), opts.force, base_url))
+                    .collect();
+                if tx.send(results).is_err() {
+                    // The writer failed and stopped listening.
+                    return;
                 }
             }
+        });
+        for (i, (results, chunk)) in rx.iter().zip(chunks.iter()).enumerate() {
+            let mut batch = IngestBatch {
+                gone: gone.clone(),
+                moved_from: moved_from.clone(),
+                ..Default::default()
+            };
+            for r in results {
+                match r {
+                    Read::Touched(key, size, mtime) => batch.touched.push((key, size, mtime)),
+                    Read::Version(v) => {
+                        report.parsed += 1;
+                        batch.versions.push(*v)
+                    }
+                }
+            }
+            if i == last {
+                batch.removed = std::mem::take(&mut removed);
+            }
+            let out = store.apply_ingest(&batch, now)?;
+            merge(&mut report.outcome, out);
+            if let Some(bar) = &bar {
+                bar.inc(chunk.len() as u64);
+            }
         }
-        if i == last {
-            batch.removed = std::mem::take(&mut removed);
-        }
-        let out = store.apply_ingest(&batch, now)?;
-        merge(&mut report.outcome, out);
-        if let Some(bar) = &bar {
-            bar.inc(chunk.len() as u64);
-        }
-    }
+        Ok(())
+    })?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }

@@ -28,7 +28,12 @@ pub fn strip_xml_invalid(s: &str) -> std::borrow::Cow<'_, str> {
     fn bad(c: char) -> bool {
         matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
     }
-    if s.chars().any(bad) {
+    // Byte scan first: every file and field passes through here, and the
+    // forbidden characters are C0 controls or start with byte 0xEF.
+    let suspicious = s
+        .bytes()
+        .any(|b| (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r')) || b == 0xEF);
+    if suspicious && s.chars().any(bad) {
         s.chars().filter(|&c| !bad(c)).collect::<String>().into()
     } else {
         s.into()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[allow(dead_code)]
 mod gen_archive;
 
-use gen_archive::{Kind, Options, generate};
+use gen_archive::{Kind, Options, generate, generate_hugo};
 
 fn options(out: &Path, count: usize, seed: u64) -> Options {
     Options {
@@ -192,5 +192,75 @@ fn newsdesk_ingests_every_generated_article_and_reads_it_back() {
                 t.file
             );
         }
+    }
+}
+
+#[test]
+fn hugo_content_holds_the_same_articles_with_their_true_themes() {
+    let site = crate::util::Site::new();
+    let opts = options(&site.path().join("archive"), 80, 5);
+    generate(&opts).unwrap();
+    let hugo = site.path().join("hugo");
+    let summary = generate_hugo(&opts, &hugo).unwrap();
+    assert_eq!(summary.files, 80);
+    // Writing Hugo content leaves the archive as it was, and is deterministic.
+    let again = tempfile::tempdir().unwrap();
+    generate_hugo(&opts, again.path()).unwrap();
+    assert!(snapshot(&hugo) == snapshot(again.path()));
+
+    let labels = std::fs::read_to_string(site.path().join("archive/labels.csv")).unwrap();
+    let labels: BTreeMap<String, (bool, bool)> = labels
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[0].to_string(), (f[1] == "1", f[2] == "1"))
+        })
+        .collect();
+    let truths: Vec<_> = (0..80).map(|i| gen_archive::truth(&opts, i)).collect();
+    let (mut cinema, mut festivals) = (0, 0);
+    let mut files = Vec::new();
+    for t in &truths {
+        let rel = Path::new(&t.file).with_extension("md");
+        let page = std::fs::read_to_string(hugo.join(&rel)).unwrap();
+        let front = page.split("\n---\n").next().unwrap();
+        let themes = front
+            .lines()
+            .find_map(|l| l.strip_prefix("themes: "))
+            .unwrap_or("[]");
+        let (is_cinema, is_festival) = labels[&t.file];
+        assert_eq!(
+            themes.contains("caucasus-cinema"),
+            is_cinema,
+            "{}: {themes}",
+            t.file
+        );
+        assert_eq!(themes.contains("festivals"), is_festival, "{}", t.file);
+        cinema += is_cinema as usize;
+        festivals += is_festival as usize;
+        for q in &t.pull_quotes {
+            assert!(page.contains(&format!("\n> {q}\n")), "{}: {q}", t.file);
+        }
+        files.push(rel);
+    }
+    assert_eq!(
+        (cinema, festivals),
+        (summary.caucasus_cinema, summary.festivals)
+    );
+    assert!(cinema > 0 && festivals > 0);
+
+    // newsdesk reads the Hugo pages back as the same articles.
+    let mut cmd = site.cmd();
+    cmd.current_dir(&hugo)
+        .arg("inspect")
+        .arg("--json")
+        .args(&files);
+    let (code, out, err) = crate::util::run(&mut cmd);
+    assert_eq!(code, 0, "{err}");
+    let parsed = crate::util::json_lines(&out);
+    assert_eq!(parsed.len(), 80);
+    for (t, j) in truths.iter().zip(&parsed) {
+        assert_eq!(j["title"], t.title.as_str(), "{}", t.file);
+        assert_eq!(j["date"], t.date.as_str(), "{}", t.file);
     }
 }

@@ -30,6 +30,9 @@ use crate::config::Config;
 use crate::error::{Error, Exit};
 use crate::store::{DueRecipient, Store};
 
+/// Messages a dry run builds in parallel before writing them in order.
+const DRY_RUN_CHUNK: usize = 512;
+
 /// How temporary failures are retried.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -198,31 +201,55 @@ impl Mailer {
         let mut report = SendReport::default();
         for edition in editions(store, opts)? {
             report.editions.push(edition);
-            for due in store.ledger_preview(edition)? {
-                let r = recipient(&due);
-                match self.build(composer, edition, &r, now) {
-                    Ok((msg, _)) => {
-                        let path = dir.join(format!("{edition}-{}.eml", due.subscriber_id));
-                        std::fs::write(&path, msg.formatted()).map_err(|e| Error::Output {
-                            path: path.clone(),
-                            message: e.to_string(),
-                        })?;
-                        report.written += 1;
-                    }
-                    Err(BuildError::Recipient(e)) => {
-                        eprintln!("newsdesk: {}: {e}", due.email);
-                        report.failed += 1;
-                    }
-                    Err(BuildError::Nothing) => report.skipped += 1,
-                    Err(BuildError::Compose(e)) => {
-                        anyhow::bail!("rendering edition {edition}: {e}")
-                    }
+            let dues = store.ledger_preview(edition)?;
+            // Messages are built on every core, a chunk at a time (bounded
+            // memory), and written and reported in recipient order.
+            for chunk in dues.chunks(DRY_RUN_CHUNK) {
+                let built: Vec<_> = {
+                    use rayon::prelude::*;
+                    chunk
+                        .par_iter()
+                        .map(|due| {
+                            self.build(composer, edition, &recipient(due), now)
+                                .map(|(msg, _)| msg.formatted())
+                        })
+                        .collect()
+                };
+                for (due, b) in chunk.iter().zip(built) {
+                    Self::dry_run_one(edition, due, b, dir, &mut report)?;
                 }
             }
         }
         let n = report.written;
         finish_timing(&mut report, started, n);
         Ok(report)
+    }
+
+    /// Writes or reports one recipient's dry-run result.
+    fn dry_run_one(
+        edition: i64,
+        due: &DueRecipient,
+        built: std::result::Result<Vec<u8>, BuildError>,
+        dir: &Path,
+        report: &mut SendReport,
+    ) -> Result<()> {
+        match built {
+            Ok(bytes) => {
+                let path = dir.join(format!("{edition}-{}.eml", due.subscriber_id));
+                std::fs::write(&path, bytes).map_err(|e| Error::Output {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?;
+                report.written += 1;
+            }
+            Err(BuildError::Recipient(e)) => {
+                eprintln!("newsdesk: {}: {e}", due.email);
+                report.failed += 1;
+            }
+            Err(BuildError::Nothing) => report.skipped += 1,
+            Err(BuildError::Compose(e)) => anyhow::bail!("rendering edition {edition}: {e}"),
+        }
+        Ok(())
     }
 
     /// Sends one proof copy of `edition` to `to`; nothing is recorded.

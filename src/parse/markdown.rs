@@ -426,18 +426,31 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
     // Block quotes that repeat a paragraph's sentence are pull quotes.
     // Only paragraphs near the quote count, as in the text parser: a quote
     // repeats what is around it, and this keeps huge files linear.
-    let sources: Vec<Option<quotes::Source>> = blocks
-        .iter()
-        .map(|b| (b.kind != Kind::Quote).then(|| quotes::Source::new(&b.text.replace('\n', " "))))
+    // Paragraphs are tokenised on demand: only those near a block quote are
+    // ever compared.
+    let sources: Vec<std::cell::OnceCell<Option<quotes::Source>>> =
+        blocks.iter().map(|_| Default::default()).collect();
+    let is_pull: Vec<bool> = (0..blocks.len())
+        .map(|i| {
+            blocks[i].kind == Kind::Quote && {
+                let q = quotes::words(&blocks[i].text.replace('\n', " "));
+                (i.saturating_sub(QUOTE_REACH)..(i + QUOTE_REACH + 1).min(blocks.len())).any(|j| {
+                    sources[j]
+                        .get_or_init(|| {
+                            let b = &blocks[j];
+                            (b.kind != Kind::Quote)
+                                .then(|| quotes::Source::new(&b.text.replace('\n', " ")))
+                        })
+                        .as_ref()
+                        .is_some_and(|s| s.repeated_by(&q))
+                })
+            }
+        })
         .collect();
     let mut kept = Vec::new();
-    for (i, b) in blocks.into_iter().enumerate() {
-        let text = b.text.replace('\n', " ");
-        let near =
-            &sources[i.saturating_sub(QUOTE_REACH)..(i + QUOTE_REACH + 1).min(sources.len())];
-        let q = quotes::words(&text);
-        if b.kind == Kind::Quote && near.iter().flatten().any(|s| s.repeated_by(&q)) {
-            a.pull_quotes.push(text);
+    for (b, pull) in blocks.into_iter().zip(is_pull) {
+        if pull {
+            a.pull_quotes.push(b.text.replace('\n', " "));
         } else {
             kept.push(b);
         }

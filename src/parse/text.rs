@@ -90,8 +90,7 @@ fn tidy(line: &str) -> String {
 
 /// Text comparison for titles: word-for-word, ignoring case and punctuation.
 fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (quotes::words(a), quotes::words(b));
-    !a.is_empty() && a == b
+    quotes::same_words(a, b)
 }
 
 fn is_read_more(line: &str) -> bool {
@@ -335,11 +334,14 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
     });
 
     let (body, pull_quotes) = split_pull_quotes(paragraphs);
-    let body_html = body
-        .iter()
-        .map(|p| format!("<p>{}</p>", escape(p)))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let body_html = super::sanitize::paragraphs_html(&body).unwrap_or_else(|| {
+        let html = body
+            .iter()
+            .map(|p| format!("<p>{}</p>", escape(p)))
+            .collect::<Vec<_>>()
+            .join("\n");
+        super::sanitize::sanitize_html(&html, None)
+    });
     let image_credit = head.caption.as_deref().and_then(caption_credit);
     Ok(Article {
         site_name: head.site,
@@ -351,7 +353,7 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
         authors: head.authors,
         pull_quotes,
         related,
-        body_html: super::sanitize::sanitize_html(&body_html, None),
+        body_html,
         body_text: body.join("\n\n"),
         ..Article::default()
     })
@@ -622,18 +624,21 @@ fn split_pull_quotes(paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
         .iter()
         .map(|p| !quotes::ends_with_full_stop(p) && p.split_whitespace().count() <= QUOTE_MAX_WORDS)
         .collect();
-    let sources: Vec<Option<quotes::Source>> = paragraphs
-        .iter()
-        .zip(&candidate)
-        .map(|(p, &c)| (!c).then(|| quotes::Source::new(p)))
-        .collect();
+    // Tokenised on demand: only paragraphs near a candidate are ever needed.
+    let sources: Vec<std::cell::OnceCell<Option<quotes::Source>>> =
+        paragraphs.iter().map(|_| Default::default()).collect();
+    let source = |j: usize| {
+        sources[j]
+            .get_or_init(|| (!candidate[j]).then(|| quotes::Source::new(&paragraphs[j])))
+            .as_ref()
+    };
     let is_quote: Vec<bool> = (0..paragraphs.len())
         .map(|i| {
             candidate[i] && {
                 let q = quotes::words(&paragraphs[i]);
                 let lo = i.saturating_sub(QUOTE_REACH);
                 let hi = (i + QUOTE_REACH).min(paragraphs.len() - 1);
-                (lo..=hi).any(|j| sources[j].as_ref().is_some_and(|s| s.repeated_by(&q)))
+                (lo..=hi).any(|j| source(j).is_some_and(|s| s.repeated_by(&q)))
             }
         })
         .collect();

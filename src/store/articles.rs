@@ -55,6 +55,14 @@ ALTER TABLE articles ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX articles_by_rev ON articles(rev);
 "#;
 
+/// Schema step 8: which ids are live, answerable from an index alone. Joins
+/// that only ask "is this article live" (per-theme counts after every run)
+/// otherwise read the article rows themselves, which at 100,000 articles
+/// means pages of a 2 GB table.
+pub(super) const MIGRATION_LIVE_ID: &str = r#"
+CREATE INDEX articles_live_id ON articles(id) WHERE removed_at IS NULL;
+"#;
+
 /// What the store remembers of one archive file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState {
@@ -146,6 +154,16 @@ impl Store {
             .optional()?)
     }
 
+    /// Settings for a pass that writes many articles: a bigger page cache and
+    /// fewer, larger WAL checkpoints (each checkpoint rewrites the b-tree
+    /// pages every commit since the last one touched).
+    pub fn tune_for_bulk_writes(&self) -> Result<()> {
+        self.conn().pragma_update(None, "cache_size", -65_536)?;
+        self.conn()
+            .pragma_update(None, "wal_autocheckpoint", 16_384)?;
+        Ok(())
+    }
+
     /// Applies one ingest pass atomically: either all of it is stored or none.
     pub fn apply_ingest(
         &mut self,
@@ -158,21 +176,18 @@ impl Store {
         let mut changed = false;
         // The revision this batch makes, if it changes anything (see
         // bump_articles_rev); rows it touches are stamped with it.
-        let next_rev: i64 = tx.query_row(
-            "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'articles_rev'), 0) + 1",
-            [],
+        let next_rev: i64 = tx.prepare_cached("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'articles_rev'), 0) + 1")?.query_row([],
             |r| r.get(0),
         )?;
 
         for key in &batch.removed {
-            tx.execute("DELETE FROM files WHERE key = ?1", [key])?;
+            tx.prepare_cached("DELETE FROM files WHERE key = ?1")?
+                .execute([key])?;
         }
 
         for (key, size, mtime) in &batch.touched {
-            tx.execute(
-                "UPDATE files SET size = ?2, mtime_ns = ?3 WHERE key = ?1",
-                params![key, size, mtime],
-            )?;
+            tx.prepare_cached("UPDATE files SET size = ?2, mtime_ns = ?3 WHERE key = ?1")?
+                .execute(params![key, size, mtime])?;
         }
 
         let mut claimed: HashMap<String, String> = HashMap::new();
@@ -188,10 +203,7 @@ impl Store {
             // Ids are forever: a file that already feeds a live article keeps
             // that article's id even if its stated id (or canonical URL)
             // changes, so an edit never turns one article into two.
-            let current: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1",
-                    [&v.key],
+            let current: Option<String> = tx.prepare_cached("SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1")?.query_row([&v.key],
                     |r| r.get(0),
                 )
                 .optional()?;
@@ -203,11 +215,10 @@ impl Store {
             // Two files must not claim one id: the second would silently
             // overwrite the first article.
             let owner: Option<String> = tx
-                .query_row(
+                .prepare_cached(
                     "SELECT source_key FROM articles WHERE id = ?1 AND removed_at IS NULL",
-                    [&id],
-                    |r| r.get(0),
-                )
+                )?
+                .query_row([&id], |r| r.get(0))
                 .optional()?;
             let other = claimed
                 .get(&id)
@@ -226,24 +237,18 @@ impl Store {
             let data = serde_json::to_string(&parsed.article)?;
             let content_hash = crate::util::sha256_hex(data.as_bytes());
             let existing: Option<(String, Option<String>)> = tx
-                .query_row(
-                    "SELECT content_hash, removed_at FROM articles WHERE id = ?1",
-                    [&id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
+                .prepare_cached("SELECT content_hash, removed_at FROM articles WHERE id = ?1")?
+                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
                 .optional()?;
             let published = parsed.article.date.map(|d| d.to_string());
             match existing {
                 None => {
-                    let seq: i64 =
-                        tx.query_row("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles", [], |r| {
-                            r.get(0)
-                        })?;
-                    tx.execute(
-                        "INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
+                    let seq: i64 = tx
+                        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles")?
+                        .query_row([], |r| r.get(0))?;
+                    tx.prepare_cached("INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
                              archived_at, updated_at, content_hash, removed_at, data, rev)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10, ?11)",
-                        params![
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10, ?11)")?.execute(params![
                             id,
                             seq,
                             v.key,
@@ -262,13 +267,11 @@ impl Store {
                 }
                 Some((old_hash, removed_at)) => {
                     let content_changed = old_hash != content_hash;
-                    tx.execute(
-                        "UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
+                    tx.prepare_cached("UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
                              published = ?6, content_hash = ?7, data = ?8, removed_at = NULL,
                              updated_at = CASE WHEN ?9 THEN ?10 ELSE updated_at END,
                              rev = CASE WHEN ?9 OR removed_at IS NOT NULL THEN ?11 ELSE rev END
-                         WHERE id = ?1",
-                        params![
+                         WHERE id = ?1")?.execute(params![
                             id,
                             v.key,
                             parsed.source_path,
@@ -296,12 +299,13 @@ impl Store {
         // An article whose last file is gone leaves the feeds, but keeps its
         // row (and id) so it comes back under the same id if restored.
         for key in &batch.removed {
-            let n = tx.execute(
-                "UPDATE articles SET removed_at = ?2, rev = ?3
+            let n = tx
+                .prepare_cached(
+                    "UPDATE articles SET removed_at = ?2, rev = ?3
                  WHERE source_key = ?1 AND removed_at IS NULL
                    AND id NOT IN (SELECT article_id FROM files WHERE article_id IS NOT NULL)",
-                params![key, now_s, next_rev],
-            )?;
+                )?
+                .execute(params![key, now_s, next_rev])?;
             out.removed += n;
             changed |= n > 0;
         }
@@ -390,21 +394,19 @@ fn record_file(
     article_id: Option<&str>,
     error: Option<&str>,
 ) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT INTO files (key, size, mtime_ns, hash, article_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    tx.prepare_cached("INSERT INTO files (key, size, mtime_ns, hash, article_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(key) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-             hash = excluded.hash, article_id = excluded.article_id, error = excluded.error",
-        params![v.key, v.size, v.mtime_ns, v.hash, article_id, error],
+             hash = excluded.hash, article_id = excluded.article_id, error = excluded.error")?.execute(params![v.key, v.size, v.mtime_ns, v.hash, article_id, error],
     )?;
     Ok(())
 }
 
 fn bump_articles_rev(tx: &rusqlite::Transaction<'_>) -> rusqlite::Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO meta(key, value) VALUES ('articles_rev', '1')
          ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-        [],
-    )?;
+    )?
+    .execute([])?;
     Ok(())
 }
 

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     editions::MIGRATION,
     ledger::MIGRATION,
     articles::MIGRATION_REV,
+    articles::MIGRATION_LIVE_ID,
 ];
 
 pub struct Store {
@@ -59,6 +60,9 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Ingest, feeds and sending each reuse a dozen statements per row;
+        // the default cache of 16 would evict some of them.
+        conn.set_prepared_statement_cache_capacity(64);
         let mut store = Store {
             conn,
             path: path.to_path_buf(),

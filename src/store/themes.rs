@@ -198,7 +198,7 @@ impl Store {
     pub fn theme_counts(&self) -> Result<BTreeMap<String, usize>> {
         let mut stmt = self.conn().prepare(
             "SELECT t.theme_id, COUNT(*) FROM article_themes t
-             JOIN articles a ON a.id = t.article_id
+             JOIN articles a INDEXED BY articles_live_id ON a.id = t.article_id
              WHERE a.removed_at IS NULL GROUP BY t.theme_id",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as usize)))?;

@@ -287,9 +287,20 @@ pub fn classify(el: &scraper::node::Element) -> Chrome {
 /// Length of the visible text under a node, in chars (whitespace collapsed
 /// roughly by counting only non-whitespace).
 pub fn text_len(el: ElementRef<'_>) -> usize {
-    el.text()
-        .map(|t| t.chars().filter(|c| !c.is_whitespace()).count())
-        .sum()
+    el.text().map(non_space_len).sum()
+}
+
+/// Characters that are not whitespace; runs for every element of every
+/// page, so ASCII text is counted by bytes.
+fn non_space_len(t: &str) -> usize {
+    if t.is_ascii() {
+        // The ASCII characters `char::is_whitespace` accepts.
+        t.bytes()
+            .filter(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
+            .count()
+    } else {
+        t.chars().filter(|c| !c.is_whitespace()).count()
+    }
 }
 
 /// Text length outside links: what a guard against removing "most of the

@@ -6,15 +6,11 @@
 //! ([`score_body`], wrapping the `dom_smoothie` readability port, so it can be
 //! swapped for another crate or our own without touching the rest).
 
-use scraper::{ElementRef, Html, Selector};
+use scraper::{ElementRef, Html};
 
 use super::clean::{self, Chrome};
 use super::metadata::Meta;
 use super::{norm, text};
-
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("static selector")
-}
 
 /// The body as found, before sanitizing.
 #[derive(Debug, Default)]
@@ -37,13 +33,13 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
     clean::drop_chrome(doc);
 
     let mut html = container(doc).unwrap_or_else(|| score_body(doc));
-    html = post_clean(&html, meta, &mut body.related);
-    let mut blocks = text::blocks(&html);
+    let mut blocks;
+    (html, blocks) = post_clean(&html, meta, &mut body.related);
     if blocks.is_empty() {
         // The scorer or the post-cleaning found nothing: keep whatever text
         // survived chrome removal rather than reject a page that has some.
         html = doc
-            .select(&sel("body"))
+            .select(sel!("body"))
             .next()
             .map(|b| b.inner_html())
             .unwrap_or_default();
@@ -108,8 +104,8 @@ fn take_pull_quotes(doc: &mut Html) -> Vec<String> {
 /// after the article (not site-wide "most read"/"latest" lists).
 fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
     let mut out = Vec::new();
-    let anchors = sel("a[href]");
-    let heading = sel("h2, h3, h4, h5");
+    let anchors = sel!("a[href]");
+    let heading = sel!("h2, h3, h4, h5");
     for el in doc
         .root_element()
         .descendants()
@@ -143,9 +139,9 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
         }) {
             continue;
         }
-        for a in el.select(&anchors) {
+        for a in el.select(anchors) {
             let t = a
-                .select(&heading)
+                .select(heading)
                 .next()
                 .map(|h| h.text().collect::<String>())
                 .unwrap_or_else(|| a.text().collect());
@@ -171,7 +167,7 @@ fn container(doc: &Html) -> Option<String> {
 
     // Some sites split the body over several `articleBody` elements.
     let bodies: Vec<ElementRef<'_>> = doc
-        .select(&sel("[itemprop=articleBody], [itemprop=articlebody]"))
+        .select(sel!("[itemprop=articleBody], [itemprop=articlebody]"))
         .filter(|b| {
             !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
                 a.value()
@@ -192,7 +188,7 @@ fn container(doc: &Html) -> Option<String> {
     }
     // Outermost <article>s only (comments are often <article>s inside it).
     let articles: Vec<ElementRef<'_>> = doc
-        .select(&sel("article"))
+        .select(sel!("article"))
         .filter(|a| {
             !a.ancestors()
                 .filter_map(ElementRef::wrap)
@@ -224,7 +220,7 @@ fn score_body(doc: &Html) -> String {
         Some(c) if !text::blocks(&c).is_empty() => c,
         // Too little text for the scorer: whatever survived cleaning.
         _ => doc
-            .select(&sel("body"))
+            .select(sel!("body"))
             .next()
             .map(|b| b.inner_html())
             .unwrap_or_default(),
@@ -234,14 +230,14 @@ fn score_body(doc: &Html) -> String {
 /// Removes what sits inside a body container but is not body: the headline,
 /// standfirst, byline and date lines repeated as chrome, "Read more:" lines
 /// (their titles go to `related`), and link lists.
-fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
+fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Vec<String>) {
     let mut frag = Html::parse_fragment(html);
     let root = frag.root_element();
     let body_len = clean::text_len(root).max(1);
     let title = meta.title.as_deref().map(|t| norm(t).to_lowercase());
     let standfirst = meta.description.as_deref().map(|t| norm(t).to_lowercase());
     let authors: Vec<String> = meta.authors.iter().map(|a| a.to_lowercase()).collect();
-    let anchors = sel("a");
+    let anchors = sel!("a");
     let mut ids = Vec::new();
     let mut stack: Vec<ElementRef<'_>> = root.child_elements().collect();
     stack.reverse();
@@ -266,7 +262,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
             remove = !matches!(
                 name,
                 "img" | "figure" | "picture" | "br" | "hr" | "table" | "tr" | "td"
-            ) && el.select(&sel("img")).next().is_none();
+            ) && el.select(sel!("img")).next().is_none();
         } else if Some(&lt) == title.as_ref() || Some(&lt) == standfirst.as_ref() {
             remove = true;
         } else if !has_block_child && len < 120 {
@@ -277,7 +273,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
                 && super::metadata::parse_any_date(&t) == meta.date;
             remove = byline || dateline;
         }
-        let links: usize = el.select(&anchors).map(clean::text_len).sum();
+        let links: usize = el.select(anchors).map(clean::text_len).sum();
         if !remove && len > 0 && !has_block_child {
             let prefixes = [
                 "read more",
@@ -292,7 +288,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
                 "watch:",
             ];
             if prefixes.iter().any(|p| lt.starts_with(p)) && links > 0 && len < 300 {
-                for a in el.select(&anchors) {
+                for a in el.select(anchors) {
                     let at = norm(&a.text().collect::<String>());
                     if at.split_whitespace().count() >= 3 {
                         related.push(at);
@@ -326,7 +322,10 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> String {
     }
     *related = dedupe(std::mem::take(related));
     clean::detach_all(&mut frag, &ids);
-    frag.root_element().inner_html()
+    // The text blocks come from the cleaned tree itself: serializing it and
+    // parsing the result again gives the same blocks at twice the cost.
+    let root = frag.root_element();
+    (root.inner_html(), text::blocks_of(root))
 }
 
 /// JSON-LD `articleBody` wins when it is complete (not cut off with an
@@ -372,11 +371,16 @@ fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
     }
     let mut frag = Html::parse_fragment(html);
     let root = frag.root_element();
-    let bq = sel("blockquote");
-    let paras = sel("p, li");
+    let bq = sel!("blockquote");
+    let paras = sel!("p, li");
     let mut quotes = Vec::new();
     let mut ids = Vec::new();
-    for q in root.select(&bq) {
+    // Each paragraph's text, normalised once (not once per quote).
+    let para_texts: Vec<(ElementRef<'_>, String)> = root
+        .select(paras)
+        .map(|p| (p, norm(&p.text().collect::<String>()).to_lowercase()))
+        .collect();
+    for q in root.select(bq) {
         let qt = norm(&q.text().collect::<String>());
         let key = qt
             .trim_matches(|c: char| c.is_whitespace() || "\"“”«»'‘’".contains(c))
@@ -385,17 +389,13 @@ fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
         if key.chars().count() < 20 {
             continue;
         }
-        let repeated = root
-            .select(&paras)
+        let repeated = para_texts
+            .iter()
             // Paragraphs inside the quote, or wrapping it, do not count.
-            .filter(|p| {
+            .filter(|(p, _)| {
                 !p.ancestors().any(|a| a.id() == q.id()) && !q.ancestors().any(|a| a.id() == p.id())
             })
-            .any(|p| {
-                norm(&p.text().collect::<String>())
-                    .to_lowercase()
-                    .contains(&key)
-            });
+            .any(|(_, text)| text.contains(&key));
         if repeated {
             quotes.push(qt);
             ids.push(q.id());

@@ -49,10 +49,6 @@ const ARTICLE_TYPES: &[&str] = &[
     "socialmediaposting",
 ];
 
-fn sel(s: &str) -> Selector {
-    Selector::parse(s).expect("static selector")
-}
-
 pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     let ld = json_ld_article(doc);
     let metas = MetaTags::read(doc);
@@ -60,8 +56,8 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
 
     // Canonical URL: <link rel=canonical>, og:url, JSON-LD url/@id.
     let canonical_raw = doc
-        .select(&sel(
-            "link[rel~=canonical][href], link[rel~=Canonical][href]",
+        .select(sel!(
+            "link[rel~=canonical][href], link[rel~=Canonical][href]"
         ))
         .filter_map(|e| e.value().attr("href"))
         .map(str::trim)
@@ -113,9 +109,9 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
             .map(norm);
     }
 
-    let h1 = first_text(doc, "article h1, main h1, h1")
-        .or_else(|| first_text(doc, "[itemprop=headline]"));
-    let html_title = first_text(doc, "head title, title");
+    let h1 = first_text(doc, sel!("article h1, main h1, h1"))
+        .or_else(|| first_text(doc, sel!("[itemprop=headline]")));
+    let html_title = first_text(doc, sel!("head title, title"));
     m.site_name = m
         .site_name
         .take()
@@ -180,8 +176,8 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     }
     if m.date.is_none() {
         m.date = doc
-            .select(&sel(
-                "[itemprop=datePublished], time[datetime], abbr.published[title], .published[title]",
+            .select(sel!(
+                "[itemprop=datePublished], time[datetime], abbr.published[title], .published[title]"
             ))
             .find_map(|e| {
                 let v = e.value();
@@ -197,9 +193,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     if m.date.is_none() {
         // Visible date lines near the headline: "Posted on 9 August 2017".
         m.date = doc
-            .select(&sel(
-                "time, .date, .post-date, .entry-date, .published, .news-date, .article-date, .dateline, [class*=date], [class*=Date]",
-            ))
+            .select(sel!("time, .date, .post-date, .entry-date, .published, .news-date, .article-date, .dateline, [class*=date], [class*=Date]"))
             .take(20)
             .find_map(|e| parse_any_date(&e.text().collect::<String>()));
     }
@@ -233,9 +227,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     }
     if m.authors.is_empty() {
         let found: Vec<String> = doc
-            .select(&sel(
-                "[itemprop=author] [itemprop=name], [rel=author], .author .fn, .byline .author, .author-name, .post-author .fn",
-            ))
+            .select(sel!("[itemprop=author] [itemprop=name], [rel=author], .author .fn, .byline .author, .author-name, .post-author .fn"))
             .map(|e| norm(&e.text().collect::<String>()))
             .filter(|a| !a.is_empty() && a.chars().count() <= 80)
             .collect();
@@ -289,20 +281,20 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
 /// If the page's lead image is a `<figure>` with a caption, take the caption;
 /// with no image from metadata, the first captioned figure is the lead image.
 fn lead_figure(doc: &Html, m: &mut Meta, base: Option<&Url>) {
-    let figures = sel("figure");
-    let img = sel("img, amp-img");
-    let cap = sel("figcaption");
+    let figures = sel!("figure");
+    let img = sel!("img, amp-img");
+    let cap = sel!("figcaption");
     let stem = |u: &str| {
         let path = u.split(['?', '#']).next().unwrap_or(u);
         let file = path.rsplit('/').next().unwrap_or(path);
         file.split('.').next().unwrap_or(file).to_lowercase()
     };
-    for f in doc.select(&figures).take(30) {
-        let Some(src) = f.select(&img).find_map(|i| i.value().attr("src")) else {
+    for f in doc.select(figures).take(30) {
+        let Some(src) = f.select(img).find_map(|i| i.value().attr("src")) else {
             continue;
         };
         let caption = f
-            .select(&cap)
+            .select(cap)
             .next()
             .map(|c| norm(&c.text().collect::<String>()))
             .filter(|c| !c.is_empty());
@@ -367,7 +359,7 @@ struct MetaTags(Vec<(String, String)>);
 impl MetaTags {
     fn read(doc: &Html) -> MetaTags {
         let mut v = Vec::new();
-        for e in doc.select(&sel("meta[content]")) {
+        for e in doc.select(sel!("meta[content]")) {
             let el = e.value();
             let content = el.attr("content").unwrap_or("").trim();
             if content.is_empty() {
@@ -405,7 +397,7 @@ impl MetaTags {
 /// `@graph`), preferring one with a body, then one with a headline.
 fn json_ld_article(doc: &Html) -> Option<Value> {
     let mut found: Vec<Value> = Vec::new();
-    for s in doc.select(&sel("script[type]")) {
+    for s in doc.select(sel!("script[type]")) {
         let ty = s.value().attr("type").unwrap_or("").to_ascii_lowercase();
         if !ty.contains("ld+json") {
             continue;
@@ -555,14 +547,14 @@ fn dedupe(v: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn first_text(doc: &Html, selector: &str) -> Option<String> {
-    doc.select(&sel(selector))
+fn first_text(doc: &Html, selector: &Selector) -> Option<String> {
+    doc.select(selector)
         .map(|e| norm(&e.text().collect::<String>()))
         .find(|t| !t.is_empty())
 }
 
 fn headings(doc: &Html) -> Vec<String> {
-    doc.select(&sel("h1, h2, h3"))
+    doc.select(sel!("h1, h2, h3"))
         .take(50)
         .map(|e: ElementRef<'_>| norm(&e.text().collect::<String>()))
         .filter(|t| !t.is_empty())

@@ -7,6 +7,15 @@
 //! shared sanitizer with URLs made absolute and a plain-text rendering
 //! ([`text`]).
 
+/// A CSS selector parsed once per process: parsing one costs more than
+/// matching it, and every page used to parse a dozen.
+macro_rules! sel {
+    ($s:literal) => {{
+        static SELECTOR: std::sync::OnceLock<scraper::Selector> = std::sync::OnceLock::new();
+        SELECTOR.get_or_init(|| scraper::Selector::parse($s).expect("static selector"))
+    }};
+}
+
 mod clean;
 pub mod encoding;
 pub mod extract;
