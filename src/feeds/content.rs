@@ -11,11 +11,38 @@
 use chrono::{DateTime, NaiveTime, Utc};
 use url::Url;
 
+use std::borrow::Cow;
+
 use memchr::memmem;
 
 use crate::model::StoredArticle;
 use crate::parse::sanitize::sanitize_html;
-use crate::util::strip_xml_invalid;
+
+/// [`crate::util::strip_xml_invalid`], after a byte scan that lets the
+/// common case (nothing to strip) through without decoding characters.
+pub fn strip_xml_invalid(s: &str) -> Cow<'_, str> {
+    let b = s.as_bytes();
+    // C0 controls other than tab, LF, CR; U+FFFE and U+FFFF are EF BF BE/BF.
+    // Blocks are screened with a branch-free (vectorisable) test first.
+    let bad_at = |i: usize| {
+        let c = b[i];
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || (c == 0xEF
+                && b.get(i + 1) == Some(&0xBF)
+                && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    };
+    let suspect = b.chunks(64).enumerate().any(|(n, block)| {
+        let maybe = block
+            .iter()
+            .fold(false, |m, &c| m | (c < 0x20) | (c == 0xEF));
+        maybe && (n * 64..n * 64 + block.len()).any(bad_at)
+    });
+    if suspect {
+        crate::util::strip_xml_invalid(s)
+    } else {
+        Cow::Borrowed(s)
+    }
+}
 
 /// What every entry of a site shares.
 #[derive(Debug, Clone)]
@@ -495,6 +522,21 @@ mod tests {
         assert_eq!(plain_no_tags("x <y &#38;"), "x < y & #38;");
         assert_eq!(person_name("Eve <eve@example.org>"), "Eve");
         assert_eq!(person_name("eve@example.org (Eve Smith)"), "(Eve Smith)");
+    }
+
+    #[test]
+    fn xml_invalid_characters_are_found_by_the_byte_scan() {
+        for (raw, clean) in [
+            ("a\u{0}b\u{1b}c\td\ne\r", "abc\td\ne\r"),
+            ("x\u{fffe}y\u{ffff}z\u{fffd}", "xyz\u{fffd}"),
+            ("\u{efbf}\u{bfbe}", "\u{efbf}\u{bfbe}"),
+        ] {
+            assert_eq!(strip_xml_invalid(raw), clean);
+        }
+        assert!(matches!(
+            strip_xml_invalid("plain \u{e9}t\u{e9} \u{ffee}"),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]
