@@ -178,7 +178,9 @@ fn render_with(
         write_document_declaration: true,
         indent_size: Some(1),
     };
-    let mut out = feed.write_with_config(Vec::new(), config)?;
+    // About 1.5 KB per entry without its content: sized once, not regrown.
+    let guess = 2048 + doc.entries.len() * 2048;
+    let mut out = feed.write_with_config(Vec::with_capacity(guess), config)?;
     out.push(b'\n');
     Ok(out)
 }

@@ -18,8 +18,9 @@ use memchr::memmem;
 use crate::model::StoredArticle;
 use crate::parse::sanitize::sanitize_html;
 
-/// [`crate::util::strip_xml_invalid`], after a byte scan that lets the
-/// common case (nothing to strip) through without decoding characters.
+/// [`crate::util::strip_xml_invalid`], after a block-wise byte scan the
+/// compiler vectorises: bodies are kilobytes and almost never hold anything
+/// to strip (a byte-at-a-time scan was 5% of a first run at 100k).
 pub fn strip_xml_invalid(s: &str) -> Cow<'_, str> {
     let b = s.as_bytes();
     // C0 controls other than tab, LF, CR; U+FFFE and U+FFFF are EF BF BE/BF.
