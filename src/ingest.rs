@@ -301,10 +301,11 @@ pub fn ingest(
         bar
     });
     // Parsing (all cores) and storing (one SQLite writer) overlap: chunk n+1
-    // is parsed while chunk n is written. The channel holds one chunk, so at
-    // most three are in memory.
+    // is parsed while chunk n is written. The channel holds four chunks (a
+    // few MB), enough to keep the parsers busy while a WAL checkpoint makes
+    // the writer wait for the disk.
     std::thread::scope(|scope| -> Result<()> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Read>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
         let chunks = &chunks;
         let base_url = &base_url;
         scope.spawn(move || {

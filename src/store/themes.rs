@@ -76,8 +76,7 @@ impl Store {
         let mut batch = Vec::with_capacity(chunk);
         while let Some(r) = rows.next()? {
             let id: String = r.get(0)?;
-            let data = r.get_ref(1)?.as_str()?;
-            let value: T = serde_json::from_str(data)
+            let value: T = super::articles::decode_data(r.get_ref(1)?)
                 .map_err(|e| anyhow::anyhow!("article {id}: stored data unreadable: {e}"))?;
             batch.push((id, value));
             if batch.len() >= chunk {
