@@ -17,7 +17,9 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::articles::row_to_article;
+use rusqlite::types::ValueRef;
+
+use super::articles::{decode_data, row_to_article};
 use super::{Store, parse_ts, ts};
 use crate::model::{Article, Format, StoredArticle};
 
@@ -77,8 +79,10 @@ pub struct RawArticle {
     archived_at: String,
     updated_at: String,
     seq: i64,
-    /// The article's JSON (UTF-8 is checked as it is decoded).
+    /// The `data` column's bytes: LZ4-packed JSON, or plain JSON from
+    /// stores written before compression (see `articles::decode_data`).
     data: Vec<u8>,
+    packed: bool,
 }
 
 /// [`Article`] without `body_text`, which the feeds need only for the summary
@@ -107,10 +111,17 @@ impl RawArticle {
     /// The stored article (as `row_to_article` gives it); with
     /// `body_text = false`, its `body_text` is left empty.
     pub fn decode(&self, body_text: bool) -> Result<StoredArticle> {
+        let value = || {
+            if self.packed {
+                ValueRef::Blob(&self.data)
+            } else {
+                ValueRef::Text(&self.data)
+            }
+        };
         let article: Article = if body_text {
-            serde_json::from_slice(&self.data)?
+            decode_data(value())?
         } else {
-            let a: WithoutBodyText = serde_json::from_slice(&self.data)?;
+            let a: WithoutBodyText = decode_data(value())?;
             Article {
                 explicit_id: a.explicit_id,
                 site_name: a.site_name,
@@ -214,6 +225,7 @@ impl Store {
             updated_at: r.get(4)?,
             seq: r.get(5)?,
             data: r.get_ref(6)?.as_bytes()?.to_vec(),
+            packed: matches!(r.get_ref(6)?, ValueRef::Blob(_)),
         }))
     }
 
@@ -493,25 +505,33 @@ mod raw_tests {
             date: chrono::NaiveDate::from_ymd_opt(2020, 1, 2),
             ..Article::default()
         };
-        let raw = RawArticle {
-            id: "a".into(),
-            source_path: "a.md".into(),
-            format: "markdown".into(),
-            archived_at: "2026-01-01T00:00:00Z".into(),
-            updated_at: "2026-01-02T00:00:00Z".into(),
-            seq: 7,
-            data: serde_json::to_vec(&full).unwrap(),
-        };
-        let a = raw.decode(true).unwrap();
-        assert_eq!(a.article, full);
-        assert_eq!((a.id.as_str(), a.seq, a.format), ("a", 7, Format::Markdown));
-        let lite = raw.decode(false).unwrap();
-        assert_eq!(
-            lite.article,
-            Article {
-                body_text: String::new(),
-                ..full
-            }
-        );
+        let json = serde_json::to_string(&full).unwrap();
+        // Packed as the store writes it now, and plain as older stores hold it.
+        for (data, packed) in [
+            (super::super::articles::encode_data(&json), true),
+            (json.clone().into_bytes(), false),
+        ] {
+            let raw = RawArticle {
+                id: "a".into(),
+                source_path: "a.md".into(),
+                format: "markdown".into(),
+                archived_at: "2026-01-01T00:00:00Z".into(),
+                updated_at: "2026-01-02T00:00:00Z".into(),
+                seq: 7,
+                data,
+                packed,
+            };
+            let a = raw.decode(true).unwrap();
+            assert_eq!(a.article, full);
+            assert_eq!((a.id.as_str(), a.seq, a.format), ("a", 7, Format::Markdown));
+            let lite = raw.decode(false).unwrap();
+            assert_eq!(
+                lite.article,
+                Article {
+                    body_text: String::new(),
+                    ..full.clone()
+                }
+            );
+        }
     }
 }
