@@ -118,10 +118,15 @@ pub fn tag_uri(authority: &str, specific: &str) -> String {
 /// Plain, single-line text: XML-invalid characters dropped, whitespace runs
 /// (including newlines, which would break RSS titles) collapsed.
 pub fn plain(s: &str) -> String {
-    strip_xml_invalid(s)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let s = strip_xml_invalid(s);
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
 }
 
 /// [`plain`], with anything that looks like a markup tag removed. Titles and
@@ -538,6 +543,12 @@ mod tests {
             strip_xml_invalid("plain \u{e9}t\u{e9} \u{ffee}"),
             Cow::Borrowed(_)
         ));
+    }
+
+    #[test]
+    fn plain_text_is_one_line_with_single_spaces() {
+        assert_eq!(plain("  a\n\tb  c\u{0}d \u{a0} e "), "a b cd e");
+        assert_eq!(plain(" \n "), "");
     }
 
     #[test]
