@@ -333,6 +333,9 @@ impl Store {
     }
 
     /// Records written files and forgets removed ones, in one transaction.
+    /// A file's hash is the SHA-256 of the bytes written, or empty for an
+    /// archive page cut this run (written once, never compared); an unchanged
+    /// hash keeps the file's `written_at`.
     pub fn feed_record_files(
         &self,
         written: &[(String, String)],
