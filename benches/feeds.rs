@@ -5,6 +5,10 @@
 //! `cargo bench --bench feeds` (NEWSDESK_BENCH_N sets the big store's size,
 //! default 100000).
 
+/// The allocator the `newsdesk` binary uses, so the figures are the binary's.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::path::Path;
 
