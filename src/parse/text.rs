@@ -334,14 +334,7 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
     });
 
     let (body, pull_quotes) = split_pull_quotes(paragraphs);
-    let body_html = super::sanitize::paragraphs_html(&body).unwrap_or_else(|| {
-        let html = body
-            .iter()
-            .map(|p| format!("<p>{}</p>", escape(p)))
-            .collect::<Vec<_>>()
-            .join("\n");
-        super::sanitize::sanitize_html(&html, None)
-    });
+    let body_html = super::sanitize::paragraphs_html(&body);
     let image_credit = head.caption.as_deref().and_then(caption_credit);
     Ok(Article {
         site_name: head.site,
@@ -648,12 +641,6 @@ fn split_pull_quotes(paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
         if q { pulls.push(p) } else { body.push(p) }
     }
     (body, pulls)
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    crate::util::escape_html_into(&mut out, s);
-    out
 }
 
 #[cfg(test)]
