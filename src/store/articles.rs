@@ -193,9 +193,11 @@ impl Store {
         let mut changed = false;
         // The revision this batch makes, if it changes anything (see
         // bump_articles_rev); rows it touches are stamped with it.
-        let next_rev: i64 = tx.prepare_cached("SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'articles_rev'), 0) + 1")?.query_row([],
-            |r| r.get(0),
-        )?;
+        let next_rev: i64 = tx
+            .prepare_cached(
+                "SELECT COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'articles_rev'), 0) + 1",
+            )?
+            .query_row([], |r| r.get(0))?;
 
         for key in &batch.removed {
             tx.prepare_cached("DELETE FROM files WHERE key = ?1")?
@@ -220,9 +222,11 @@ impl Store {
             // Ids are forever: a file that already feeds a live article keeps
             // that article's id even if its stated id (or canonical URL)
             // changes, so an edit never turns one article into two.
-            let current: Option<String> = tx.prepare_cached("SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1")?.query_row([&v.key],
-                    |r| r.get(0),
-                )
+            let current: Option<String> = tx
+                .prepare_cached(
+                    "SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1",
+                )?
+                .query_row([&v.key], |r| r.get(0))
                 .optional()?;
             let id = current
                 .or_else(|| parsed.article.explicit_id.clone())
@@ -262,9 +266,12 @@ impl Store {
                     let seq: i64 = tx
                         .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles")?
                         .query_row([], |r| r.get(0))?;
-                    tx.prepare_cached("INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
+                    tx.prepare_cached(
+                        "INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
                              archived_at, updated_at, content_hash, removed_at, data, rev)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10, ?11)")?.execute(params![
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, NULL, ?10, ?11)",
+                    )?
+                    .execute(params![
                             id,
                             seq,
                             v.key,
@@ -283,11 +290,14 @@ impl Store {
                 }
                 Some((old_hash, removed_at)) => {
                     let content_changed = old_hash != content_hash;
-                    tx.prepare_cached("UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
+                    tx.prepare_cached(
+                        "UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
                              published = ?6, content_hash = ?7, data = ?8, removed_at = NULL,
                              updated_at = CASE WHEN ?9 THEN ?10 ELSE updated_at END,
                              rev = CASE WHEN ?9 OR removed_at IS NOT NULL THEN ?11 ELSE rev END
-                         WHERE id = ?1")?.execute(params![
+                         WHERE id = ?1",
+                    )?
+                    .execute(params![
                             id,
                             v.key,
                             parsed.source_path,
@@ -439,10 +449,12 @@ fn record_file(
     article_id: Option<&str>,
     error: Option<&str>,
 ) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT INTO files (key, size, mtime_ns, hash, article_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    tx.prepare_cached(
+        "INSERT INTO files (key, size, mtime_ns, hash, article_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(key) DO UPDATE SET size = excluded.size, mtime_ns = excluded.mtime_ns,
-             hash = excluded.hash, article_id = excluded.article_id, error = excluded.error")?.execute(params![v.key, v.size, v.mtime_ns, v.hash, article_id, error],
-    )?;
+             hash = excluded.hash, article_id = excluded.article_id, error = excluded.error",
+    )?
+    .execute(params![v.key, v.size, v.mtime_ns, v.hash, article_id, error])?;
     Ok(())
 }
 
