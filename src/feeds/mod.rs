@@ -316,7 +316,12 @@ pub fn write_all_with(
     }
     let mut new_pages = Vec::new();
     for c in cut_pages(store, &specs, &site, &url, &authority, &dir, jobs)? {
-        b.count(&c.rel, c.outcome, c.hash);
+        // No content hash for a page cut now: it is never rewritten (its
+        // entries are fixed in feed_archive_pages), so there is nothing to
+        // compare it with, and hashing 1.1 GB of pages was a tenth of a first
+        // run's CPU at 100,000 articles. A lost page rebuilt later is
+        // recorded with its hash.
+        b.count(&c.rel, c.outcome, String::new());
         let si = c.page.spec;
         let page = ArchivePage {
             feed: specs[si].key.clone(),
@@ -516,13 +521,12 @@ struct CutPage {
     page: PageJob,
     rel: String,
     outcome: Outcome,
-    hash: String,
     /// The article ids it holds, oldest first.
     ids: Vec<String>,
 }
 
-/// A page rendered and written by the worker: (job, outcome, hash, ids).
-type Done = (usize, Outcome, String, Vec<String>);
+/// A page rendered and written by the worker: (job, outcome, ids).
+type Done = (usize, Outcome, Vec<String>);
 
 /// Cuts and writes the new archive pages of every feed, reading each article
 /// row once however many pages (all + its themes) hold it, and building its
@@ -596,7 +600,7 @@ fn cut_pages(
                     }
                     built.insert(rowid, (id, e));
                 }
-                let written: Vec<(usize, Outcome, String)> = ready
+                let written: Vec<(usize, Outcome)> = ready
                     .par_iter()
                     .map(|&j| {
                         let job = &jobs[j];
@@ -613,16 +617,10 @@ fn cut_pages(
                             &feed_tags[job.spec],
                         )?;
                         let outcome = write::write_if_changed(dir, &page_rel(spec, job.n), &bytes)?;
-                        // No content hash for a page cut now: it is never
-                        // rewritten (its entries are fixed in
-                        // feed_archive_pages), so there is nothing to compare
-                        // it with, and hashing 1.1 GB of pages was a tenth of
-                        // a first run's CPU at 100,000 articles. A lost page
-                        // rebuilt later is recorded with its hash.
-                        Ok((j, outcome, String::new()))
+                        Ok((j, outcome))
                     })
                     .collect::<Result<_>>()?;
-                for (j, outcome, hash) in written {
+                for (j, outcome) in written {
                     let ids = jobs[j]
                         .members
                         .iter()
@@ -635,7 +633,7 @@ fn cut_pages(
                             built.remove(r);
                         }
                     }
-                    done.push((j, outcome, hash, ids));
+                    done.push((j, outcome, ids));
                 }
             }
             Ok(done)
@@ -670,14 +668,13 @@ fn cut_pages(
     let mut jobs: Vec<Option<PageJob>> = jobs.into_iter().map(Some).collect();
     Ok(done
         .into_iter()
-        .map(|(j, outcome, hash, ids)| {
+        .map(|(j, outcome, ids)| {
             let page = jobs[j].take().expect("each page is cut once");
             let rel = page_rel(&specs[page.spec], page.n);
             CutPage {
                 page,
                 rel,
                 outcome,
-                hash,
                 ids,
             }
         })
