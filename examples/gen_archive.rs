@@ -227,8 +227,8 @@ pub fn generate_hugo(opts: &Options, dir: &Path) -> std::io::Result<Summary> {
     for (bytes, topic) in rows {
         summary.files += 1;
         summary.bytes += bytes;
-        summary.caucasus_cinema += matches!(topic, Topic::Both | Topic::CaucasusCinema) as usize;
-        summary.festivals += matches!(topic, Topic::Both | Topic::Festival) as usize;
+        summary.caucasus_cinema += topic.caucasus_cinema() as usize;
+        summary.festivals += topic.festival() as usize;
     }
     Ok(summary)
 }
@@ -289,6 +289,19 @@ enum Topic {
     /// Film subject with no Caucasus link (hard negative for Caucasus cinema).
     OtherCinema,
     General,
+}
+
+impl Topic {
+    /// Whether an article of this topic truly belongs to the headline theme
+    /// Caucasus cinema (the label written to `labels.csv` and Hugo's taxonomy).
+    fn caucasus_cinema(self) -> bool {
+        matches!(self, Topic::Both | Topic::CaucasusCinema)
+    }
+
+    /// Whether it truly belongs to the headline theme Festivals.
+    fn festival(self) -> bool {
+        matches!(self, Topic::Both | Topic::Festival)
+    }
 }
 
 struct Plan {
@@ -1132,8 +1145,8 @@ fn write_article(opts: &Options, i: usize) -> std::io::Result<Label> {
     std::fs::write(&path, &bytes)?;
     Ok(Label {
         file: rel,
-        caucasus_cinema: matches!(p.topic, Topic::Both | Topic::CaucasusCinema),
-        festivals: matches!(p.topic, Topic::Both | Topic::Festival),
+        caucasus_cinema: p.topic.caucasus_cinema(),
+        festivals: p.topic.festival(),
         bytes: bytes.len() as u64,
     })
 }
@@ -1289,12 +1302,13 @@ fn render_hugo(d: &Draft) -> String {
     let _ = writeln!(s, "description: {}", yaml_str(&d.standfirst));
     let _ = writeln!(s, "author: {}", yaml_str(&d.author));
     let _ = writeln!(s, "images: [{}]", yaml_str(&d.image_url));
-    let themes: &[&str] = match p.topic {
-        Topic::Both => &["caucasus-cinema", "festivals"],
-        Topic::CaucasusCinema => &["caucasus-cinema"],
-        Topic::Festival => &["festivals"],
-        _ => &[],
-    };
+    let themes: Vec<&str> = [
+        (p.topic.caucasus_cinema(), "caucasus-cinema"),
+        (p.topic.festival(), "festivals"),
+    ]
+    .into_iter()
+    .filter_map(|(yes, id)| yes.then_some(id))
+    .collect();
     if !themes.is_empty() {
         let _ = writeln!(s, "themes: [{}]", themes.join(", "));
     }
