@@ -240,15 +240,15 @@ mod tests {
                 size: 1,
                 mtime_ns: 1,
                 hash: format!("h-{id}"),
-                parsed: Ok(ParsedFile {
-                    source_path: format!("{id}.txt"),
-                    derived_id: id.to_string(),
-                    format: Format::Text,
-                    article: Article {
+                parsed: Ok(ParsedFile::new(
+                    format!("{id}.txt"),
+                    id.to_string(),
+                    Format::Text,
+                    Article {
                         title: format!("T {id}"),
                         ..Article::default()
                     },
-                }),
+                )),
             })
             .collect();
         let b = IngestBatch {

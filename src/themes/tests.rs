@@ -401,12 +401,12 @@ fn classify_store_skips_when_nothing_changed_and_redoes_when_rules_change() {
                 size: 1,
                 mtime_ns: 1,
                 hash: hash.into(),
-                parsed: Ok(ParsedFile {
-                    source_path: "x.md".into(),
-                    derived_id: "x".into(),
-                    format: crate::model::Format::Markdown,
-                    article: article(title, ""),
-                }),
+                parsed: Ok(ParsedFile::new(
+                    "x.md".into(),
+                    "x".into(),
+                    crate::model::Format::Markdown,
+                    article(title, ""),
+                )),
             }],
             ..Default::default()
         };
