@@ -436,6 +436,53 @@ pub(crate) fn encode_data(json: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(json.as_bytes())
 }
 
+/// An `articles.data` value copied out of its row, so that the (costly)
+/// decoding can happen on another thread than the one reading rows.
+#[derive(Debug, Clone)]
+pub struct StoredData {
+    bytes: Vec<u8>,
+    /// LZ4-packed (BLOB), or plain JSON TEXT from stores written before
+    /// compression.
+    packed: bool,
+}
+
+impl StoredData {
+    pub(crate) fn from_value(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Self> {
+        Ok(StoredData {
+            bytes: v.as_bytes()?.to_vec(),
+            packed: matches!(v, rusqlite::types::ValueRef::Blob(_)),
+        })
+    }
+
+    /// The article JSON deserialized into `T` (which may pick only the
+    /// fields it needs), as [`decode_data`] reads it from the row.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> rusqlite::Result<T> {
+        use rusqlite::types::ValueRef;
+        decode_data(if self.packed {
+            ValueRef::Blob(&self.bytes)
+        } else {
+            ValueRef::Text(&self.bytes)
+        })
+    }
+}
+
+#[cfg(test)]
+impl StoredData {
+    pub(crate) fn packed(json: &str) -> Self {
+        StoredData {
+            bytes: encode_data(json),
+            packed: true,
+        }
+    }
+
+    pub(crate) fn plain(json: &str) -> Self {
+        StoredData {
+            bytes: json.as_bytes().to_vec(),
+            packed: false,
+        }
+    }
+}
+
 /// Reads an `articles.data` value: a BLOB from [`encode_data`], or plain JSON
 /// TEXT as stores written before compression hold it.
 pub(crate) fn decode_data<T: serde::de::DeserializeOwned>(
