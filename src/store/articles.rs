@@ -63,6 +63,12 @@ pub(super) const MIGRATION_LIVE_ID: &str = r#"
 CREATE INDEX articles_live_id ON articles(id) WHERE removed_at IS NULL;
 "#;
 
+/// The live articles a file feeds (normally one; the oldest wins). No ORDER
+/// BY: ordering by `seq` (or MIN(seq)) made SQLite re-prepare the statement
+/// on every call inside a write transaction, which was most of its cost.
+const LIVE_IDS_OF_SOURCE: &str =
+    "SELECT id, seq FROM articles WHERE source_key = ?1 AND removed_at IS NULL";
+
 /// What the store remembers of one archive file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState {
@@ -233,12 +239,14 @@ impl Store {
             // Ids are forever: a file that already feeds a live article keeps
             // that article's id even if its stated id (or canonical URL)
             // changes, so an edit never turns one article into two.
-            let current: Option<String> = tx
-                .prepare_cached(
-                    "SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1",
-                )?
-                .query_row([&v.key], |r| r.get(0))
-                .optional()?;
+            let current: Option<String> = {
+                let mut stmt = tx.prepare_cached(LIVE_IDS_OF_SOURCE)?;
+                let live = stmt.query_map([&v.key], |r| Ok((r.get::<_, i64>(1)?, r.get(0)?)))?;
+                live.collect::<rusqlite::Result<Vec<(i64, String)>>>()?
+                    .into_iter()
+                    .min()
+                    .map(|(_, id)| id)
+            };
             let id = current
                 .or_else(|| parsed.article.explicit_id.clone())
                 .or_else(|| batch.moved_from.get(&v.hash).cloned())
@@ -820,5 +828,24 @@ mod tests {
         };
         let o = s.apply_ingest(&edited, t("2026-01-03T00:00:00Z")).unwrap();
         assert_eq!((o.updated, o.unchanged), (1, 0));
+    }
+
+    #[test]
+    fn per_file_id_lookup_is_not_re_prepared_on_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("x.db")).unwrap();
+        let versions = (0..50)
+            .map(|i| version(&format!("f{i}.txt"), &format!("h{i}"), None, "T"))
+            .collect();
+        let b = IngestBatch {
+            versions,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap().new,
+            50
+        );
+        let stmt = s.conn().prepare_cached(LIVE_IDS_OF_SOURCE).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 }
