@@ -402,15 +402,12 @@ fn plain_text(events: &[Event<'_>]) -> String {
 fn collapse_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for line in s.lines() {
-        let mut words = line.split_whitespace();
-        let Some(first) = words.next() else { continue };
-        if !out.is_empty() {
+        let before = out.len();
+        if before > 0 {
             out.push('\n');
         }
-        out.push_str(first);
-        for w in words {
-            out.push(' ');
-            out.push_str(w);
+        if !super::push_words(&mut out, line, false) {
+            out.truncate(before);
         }
     }
     out

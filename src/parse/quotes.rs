@@ -182,12 +182,12 @@ impl Source {
 }
 
 /// A candidate pull quote, normalised once, with a cheap test that rules
-/// out most paragraphs before they are split into sentences and words.
+/// out most sentences before they are split into normalised words.
 pub struct Quote {
     words: Words,
     /// Up to [`NEEDLES`] of the longest words made only of ASCII digits and
-    /// letters other than `k` (ranges into `words.joined`).
-    needles: Vec<std::ops::Range<usize>>,
+    /// letters other than `k`.
+    needles: Vec<memchr::memmem::Finder<'static>>,
 }
 
 /// How many words of a quote the cheap test looks for.
@@ -196,43 +196,46 @@ const NEEDLES: usize = 3;
 impl Quote {
     pub fn new(s: &str) -> Quote {
         let words = Words::new(s);
-        let mut needles: Vec<std::ops::Range<usize>> = Vec::new();
-        let mut at = 0;
-        for w in words.joined.split(' ') {
-            let plain = w
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b.is_ascii_lowercase() && b != b'k'));
-            if plain && !w.is_empty() {
-                needles.push(at..at + w.len());
-            }
-            at += w.len() + 1;
-        }
-        needles.sort_by_key(|r| std::cmp::Reverse(r.len()));
-        needles.truncate(NEEDLES);
+        let mut plain: Vec<&str> = words
+            .joined
+            .split(' ')
+            .filter(|w| {
+                !w.is_empty()
+                    && w.bytes()
+                        .all(|b| b.is_ascii_digit() || (b.is_ascii_lowercase() && b != b'k'))
+            })
+            .collect();
+        plain.sort_by_key(|w| std::cmp::Reverse(w.len()));
+        plain.dedup();
+        let needles = plain
+            .into_iter()
+            .take(NEEDLES)
+            .map(|w| memchr::memmem::Finder::new(w).into_owned())
+            .collect();
         Quote { words, needles }
     }
 
-    /// Whether a paragraph, ASCII-lowercased, may repeat this quote. A
+    /// Whether a sentence, ASCII-lowercased, may repeat this quote. A
     /// normalised word of ASCII digits and letters other than `k` comes
     /// only from the same ASCII characters in any case: no other character
     /// lowercases to one of them (the Kelvin sign lowercases to `k`, hence
     /// its exclusion; `quote_needles_come_only_from_ascii` checks this
-    /// against the Unicode tables). So a paragraph without one of those
-    /// words, in any case, cannot have a sentence that holds the quote.
+    /// against the Unicode tables). So a sentence without one of those
+    /// words, in any case, cannot equal or hold the quote.
     fn may_be_in(&self, lower: &[u8]) -> bool {
-        let joined = self.words.joined.as_bytes();
-        self.needles
-            .iter()
-            .all(|r| memchr::memmem::find(lower, &joined[r.clone()]).is_some())
+        self.needles.iter().all(|f| f.find(lower).is_some())
     }
 }
 
-/// A paragraph that nearby quotes may repeat, split into sentences only
-/// once a quote passes the cheap test.
+/// A paragraph that nearby quotes may repeat: split into sentences once,
+/// and a sentence into normalised words only once a quote passes the cheap
+/// test on it, which is rarely.
 pub struct Paragraph<'a> {
     text: &'a str,
+    /// The ASCII-lowercased text (same byte offsets as `text`).
     lower: std::cell::OnceCell<Vec<u8>>,
-    source: std::cell::OnceCell<Source>,
+    /// Each sentence's byte range in `text`, and its words once needed.
+    sentences: std::cell::OnceCell<Vec<(std::ops::Range<usize>, std::cell::OnceCell<Words>)>>,
 }
 
 impl<'a> Paragraph<'a> {
@@ -240,7 +243,7 @@ impl<'a> Paragraph<'a> {
         Paragraph {
             text,
             lower: Default::default(),
-            source: Default::default(),
+            sentences: Default::default(),
         }
     }
 
@@ -252,11 +255,25 @@ impl<'a> Paragraph<'a> {
         let lower = self
             .lower
             .get_or_init(|| self.text.to_ascii_lowercase().into_bytes());
-        quote.may_be_in(lower)
-            && self
-                .source
-                .get_or_init(|| Source::new(self.text))
-                .repeated_by(&quote.words)
+        if !quote.may_be_in(lower) {
+            return false;
+        }
+        let base = self.text.as_ptr() as usize;
+        let sentences = self.sentences.get_or_init(|| {
+            sentences(self.text)
+                .into_iter()
+                .map(|s| {
+                    let at = s.as_ptr() as usize - base;
+                    (at..at + s.len(), Default::default())
+                })
+                .collect()
+        });
+        sentences.iter().any(|(range, words)| {
+            quote.may_be_in(&lower[range.clone()]) && {
+                let s = words.get_or_init(|| Words::new(&self.text[range.clone()]));
+                s == &quote.words || (quote.words.count >= LONG_RUN && s.contains_run(&quote.words))
+            }
+        })
     }
 }
 

@@ -83,15 +83,7 @@ fn blocks(input: &str) -> Vec<Block> {
 /// zero-width characters that exports leave around lines.
 fn tidy(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
-    for w in line
-        .split(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}'))
-        .filter(|w| !w.is_empty())
-    {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
+    super::push_words(&mut out, line, true);
     out
 }
 
