@@ -582,10 +582,7 @@ fn cut_pages(
                 let entries: Vec<(i64, String, Entry)> = chunk
                     .into_par_iter()
                     .map(|(rowid, raw)| {
-                        let mut a = raw.decode(false)?;
-                        if content::needs_body_text(&a) {
-                            a = raw.decode(true)?;
-                        }
+                        let a = raw.decode_with(content::needs_body_text)?;
                         let e = site.entry(&a);
                         Ok((rowid, a.id, e))
                     })
