@@ -291,7 +291,7 @@ pub fn write_all_with(
                 let arts = store.feed_articles_by_ids(&ids)?;
                 let entries: Vec<Entry> = arts.iter().rev().map(|a| site.entry(a)).collect();
                 let refs: Vec<&Entry> = entries.iter().collect();
-                let bytes = page_doc(spec, &site, n, &refs, &url, &atom_url, &feed_tag)?;
+                let bytes = page_doc(spec, &site, n, &refs, &url, &atom_url, &feed_tag, None)?;
                 b.put(&rel, bytes)?;
             }
             b.expected.insert(rel);
@@ -427,6 +427,7 @@ fn page_doc(
     url: &(dyn Fn(&str) -> String + Sync),
     atom_url: &str,
     feed_tag: &str,
+    escaped: Option<&[&[u8]]>,
 ) -> Result<Vec<u8>> {
     let d = FeedDoc {
         title: format!("{} (archive {n})", spec.title),
@@ -441,7 +442,10 @@ fn page_doc(
         prev_archive: (n > 1).then(|| url(&page_rel(spec, n - 1))),
         archive_of: Some(atom_url.to_string()),
     };
-    atom::render(&d)
+    match escaped {
+        Some(escaped) => atom::render_escaped(&d, escaped),
+        None => atom::render(&d),
+    }
 }
 
 /// Which files exist under the feeds dir, one directory listing per
@@ -576,26 +580,30 @@ fn cut_pages(
             let mut waiting: Vec<usize> = jobs.iter().map(|j| j.members.len()).collect();
             let mut uses: HashMap<i64, usize> =
                 holders.iter().map(|(r, h)| (*r, h.len())).collect();
-            let mut built: HashMap<i64, (String, Entry)> = HashMap::new();
+            // Per article: its id, its entry and the entry's escaped Atom
+            // content (escaped once for every page that holds it).
+            type Built = (String, Entry, Option<Vec<u8>>);
+            let mut built: HashMap<i64, Built> = HashMap::new();
             let mut done = Vec::new();
             for chunk in rx {
-                let entries: Vec<(i64, String, Entry)> = chunk
+                let entries: Vec<(i64, Built)> = chunk
                     .into_par_iter()
                     .map(|(rowid, raw)| {
                         let a = raw.decode_with(content::needs_body_text)?;
                         let e = site.entry(&a);
-                        Ok((rowid, a.id, e))
+                        let escaped = atom::escaped_content(&e.content_html);
+                        Ok((rowid, (a.id, e, escaped)))
                     })
                     .collect::<Result<_>>()?;
                 let mut ready = Vec::new();
-                for (rowid, id, e) in entries {
+                for (rowid, b) in entries {
                     for &j in &holders[&rowid] {
                         waiting[j] -= 1;
                         if waiting[j] == 0 {
                             ready.push(j);
                         }
                     }
-                    built.insert(rowid, (id, e));
+                    built.insert(rowid, b);
                 }
                 let written: Vec<(usize, Outcome)> = ready
                     .par_iter()
@@ -604,6 +612,12 @@ fn cut_pages(
                         let spec = &specs[job.spec];
                         let entries: Vec<&Entry> =
                             job.members.iter().rev().map(|(_, r)| &built[r].1).collect();
+                        let escaped: Option<Vec<&[u8]>> = job
+                            .members
+                            .iter()
+                            .rev()
+                            .map(|(_, r)| built[r].2.as_deref())
+                            .collect();
                         let bytes = page_doc(
                             spec,
                             site,
@@ -612,6 +626,7 @@ fn cut_pages(
                             url,
                             &atom_urls[job.spec],
                             &feed_tags[job.spec],
+                            escaped.as_deref(),
                         )?;
                         let outcome = write::write_if_changed(dir, &page_rel(spec, job.n), &bytes)?;
                         Ok((j, outcome))
