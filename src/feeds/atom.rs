@@ -85,6 +85,45 @@ pub fn render_escaped(doc: &FeedDoc<'_>, escaped: &[&[u8]]) -> Result<Vec<u8>> {
     render_filled(doc, size, |out, i| out.extend_from_slice(escaped[i]))
 }
 
+/// An Atom document as pieces to write in order (see
+/// [`super::write::write_parts_if_changed`]): the text between the entries'
+/// contents, and the contents escaped by [`escaped_content`]. The same bytes
+/// as [`render_escaped`], without copying the contents into one buffer.
+pub struct Pieces {
+    skeleton: Vec<u8>,
+    /// Where each entry's content goes in `skeleton` (its placeholder byte).
+    holes: Vec<usize>,
+}
+
+impl Pieces {
+    /// The document's pieces with `escaped[i]` as entry `i`'s content.
+    pub fn with<'a>(&'a self, escaped: &[&'a [u8]]) -> Vec<&'a [u8]> {
+        let mut out = Vec::with_capacity(2 * self.holes.len() + 1);
+        let mut from = 0;
+        for (&at, c) in self.holes.iter().zip(escaped) {
+            out.push(&self.skeleton[from..at]);
+            out.push(*c);
+            from = at + 1;
+        }
+        out.push(&self.skeleton[from..]);
+        out
+    }
+}
+
+/// [`render_escaped`] as [`Pieces`], or `None` where [`render_escaped`]
+/// would take the crate's own path (then use it).
+pub fn pieces(doc: &FeedDoc<'_>, escaped: &[&[u8]]) -> Result<Option<Pieces>> {
+    if escaped.len() != doc.entries.len() {
+        return Ok(None);
+    }
+    let skeleton = render_with(doc, |_| char::from(HOLE).to_string())?;
+    let holes: Vec<usize> = memchr::memchr_iter(HOLE, &skeleton).collect();
+    if holes.len() != doc.entries.len() {
+        return Ok(None);
+    }
+    Ok(Some(Pieces { skeleton, holes }))
+}
+
 /// The crate's document with a placeholder as each entry's content, then
 /// `put(out, i)` writing entry `i`'s escaped content in its place.
 fn render_filled(
@@ -301,6 +340,11 @@ mod tests {
                     let slices: Vec<&[u8]> = escaped.iter().map(Vec::as_slice).collect();
                     assert_eq!(
                         String::from_utf8(render_escaped(&d, &slices).unwrap()).unwrap(),
+                        String::from_utf8(crate_only.clone()).unwrap()
+                    );
+                    let p = pieces(&d, &slices).unwrap().expect("no placeholder");
+                    assert_eq!(
+                        String::from_utf8(p.with(&slices).concat()).unwrap(),
                         String::from_utf8(crate_only).unwrap()
                     );
                 }

@@ -291,7 +291,8 @@ pub fn write_all_with(
                 let arts = store.feed_articles_by_ids(&ids)?;
                 let entries: Vec<Entry> = arts.iter().rev().map(|a| site.entry(a)).collect();
                 let refs: Vec<&Entry> = entries.iter().collect();
-                let bytes = page_doc(spec, &site, n, &refs, &url, &atom_url, &feed_tag, None)?;
+                let bytes =
+                    atom::render(&page_doc(spec, &site, n, &refs, &url, &atom_url, &feed_tag))?;
                 b.put(&rel, bytes)?;
             }
             b.expected.insert(rel);
@@ -418,18 +419,18 @@ fn page_rel(spec: &Spec, n: i64) -> String {
     format!("{}archive/atom-{n}.xml", spec.prefix)
 }
 
+/// Archive page `n` of `spec`'s feed, holding `entries` (newest first).
 #[allow(clippy::too_many_arguments)]
-fn page_doc(
+fn page_doc<'e>(
     spec: &Spec,
     site: &Site,
     n: i64,
-    entries: &[&Entry],
+    entries: &'e [&'e Entry],
     url: &(dyn Fn(&str) -> String + Sync),
     atom_url: &str,
     feed_tag: &str,
-    escaped: Option<&[&[u8]]>,
-) -> Result<Vec<u8>> {
-    let d = FeedDoc {
+) -> FeedDoc<'e> {
+    FeedDoc {
         title: format!("{} (archive {n})", spec.title),
         description: spec.description.clone(),
         home_url: site.base_url.to_string(),
@@ -441,10 +442,6 @@ fn page_doc(
         entries,
         prev_archive: (n > 1).then(|| url(&page_rel(spec, n - 1))),
         archive_of: Some(atom_url.to_string()),
-    };
-    match escaped {
-        Some(escaped) => atom::render_escaped(&d, escaped),
-        None => atom::render(&d),
     }
 }
 
@@ -618,7 +615,7 @@ fn cut_pages(
                             .rev()
                             .map(|(_, r)| built[r].2.as_deref())
                             .collect();
-                        let bytes = page_doc(
+                        let d = page_doc(
                             spec,
                             site,
                             job.n,
@@ -626,9 +623,20 @@ fn cut_pages(
                             url,
                             &atom_urls[job.spec],
                             &feed_tags[job.spec],
-                            escaped.as_deref(),
-                        )?;
-                        let outcome = write::write_if_changed(dir, &page_rel(spec, job.n), &bytes)?;
+                        );
+                        let rel = page_rel(spec, job.n);
+                        // Written from its pieces when every content was
+                        // escaped beforehand (no copy into one buffer).
+                        let pieces = match &escaped {
+                            Some(escaped) => atom::pieces(&d, escaped)?,
+                            None => None,
+                        };
+                        let outcome = match (pieces, &escaped) {
+                            (Some(p), Some(escaped)) => {
+                                write::write_parts_if_changed(dir, &rel, &p.with(escaped))?
+                            }
+                            _ => write::write_if_changed(dir, &rel, &atom::render(&d)?)?,
+                        };
                         Ok((j, outcome))
                     })
                     .collect::<Result<_>>()?;

@@ -41,10 +41,19 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
 
 /// Writes `bytes` to `root/rel` unless the file already holds exactly them.
 pub fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> Result<Outcome, Error> {
+    write_parts_if_changed(root, rel, &[bytes])
+}
+
+/// [`write_if_changed`] for the concatenation of `parts`, written with
+/// vectored writes: a large document assembled from pieces (an archive page:
+/// its skeleton and each entry's escaped content) is never copied into one
+/// buffer first.
+pub fn write_parts_if_changed(root: &Path, rel: &str, parts: &[&[u8]]) -> Result<Outcome, Error> {
     let path = inside(root, rel)?;
-    match std::fs::read(&path) {
-        Ok(old) if old == bytes => return Ok(Outcome::Unchanged),
-        _ => {}
+    if let Ok(old) = std::fs::read(&path)
+        && same_bytes(&old, parts)
+    {
+        return Ok(Outcome::Unchanged);
     }
     let dir = path.parent().unwrap_or(root);
     std::fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
@@ -53,7 +62,7 @@ pub fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> Result<Outcome,
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| out_err(dir, e))?;
-    tmp.write_all(bytes).map_err(|e| out_err(&path, e))?;
+    write_all_parts(tmp.as_file_mut(), parts).map_err(|e| out_err(&path, e))?;
     // tempfile creates 0600; feeds are public files a web server must read.
     #[cfg(unix)]
     {
@@ -64,6 +73,37 @@ pub fn write_if_changed(root: &Path, rel: &str, bytes: &[u8]) -> Result<Outcome,
     }
     tmp.persist(&path).map_err(|e| out_err(&path, e.error))?;
     Ok(Outcome::Written)
+}
+
+/// True if `old` is exactly the concatenation of `parts`.
+fn same_bytes(old: &[u8], parts: &[&[u8]]) -> bool {
+    let mut rest = old;
+    for p in parts {
+        match rest.split_at_checked(p.len()) {
+            Some((head, tail)) if head == *p => rest = tail,
+            _ => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// Writes all of `parts`, in order (`Write::write_all_vectored` is unstable).
+fn write_all_parts(w: &mut impl Write, parts: &[&[u8]]) -> std::io::Result<()> {
+    let mut slices: Vec<std::io::IoSlice<'_>> = parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .map(|p| std::io::IoSlice::new(p))
+        .collect();
+    let mut bufs = &mut slices[..];
+    while !bufs.is_empty() {
+        match w.write_vectored(bufs) {
+            Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+            Ok(n) => std::io::IoSlice::advance_slices(&mut bufs, n),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Removes `root/rel` (a file newsdesk wrote) and any directories that this
@@ -122,5 +162,79 @@ mod tests {
         assert!(remove_owned(d.path(), "a/b.xml").unwrap());
         assert!(!d.path().join("a").exists());
         assert!(d.path().exists());
+    }
+
+    /// Accepts at most `max` bytes per call, so every partial-write path runs.
+    struct Trickle {
+        out: Vec<u8>,
+        max: usize,
+    }
+
+    impl Write for Trickle {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            let n = b.len().min(self.max);
+            self.out.extend_from_slice(&b[..n]);
+            Ok(n)
+        }
+        fn write_vectored(&mut self, bufs: &[std::io::IoSlice<'_>]) -> std::io::Result<usize> {
+            let mut n = 0;
+            for b in bufs {
+                let take = b.len().min(self.max - n);
+                self.out.extend_from_slice(&b[..take]);
+                n += take;
+                if n == self.max {
+                    break;
+                }
+            }
+            Ok(n)
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn parts_are_written_whole_and_in_order_through_partial_writes() {
+        let parts: [&[u8]; 5] = [b"<feed>", b"", b"abc", b"0123456789", b"</feed>\n"];
+        let whole = parts.concat();
+        for max in [1, 2, 3, 7, 100] {
+            let mut w = Trickle {
+                out: Vec::new(),
+                max,
+            };
+            write_all_parts(&mut w, &parts).unwrap();
+            assert_eq!(w.out, whole, "max {max}");
+        }
+        assert!(same_bytes(&whole, &parts));
+        assert!(!same_bytes(&whole[1..], &parts));
+        assert!(!same_bytes(&[&whole[..], b"x"].concat(), &parts));
+        assert!(same_bytes(b"", &[]));
+    }
+
+    #[test]
+    fn written_parts_equal_their_concatenation_and_are_not_rewritten() {
+        let d = tempfile::tempdir().unwrap();
+        let parts: [&[u8]; 3] = [b"one ", b"two ", b"three"];
+        assert_eq!(
+            write_parts_if_changed(d.path(), "p.xml", &parts).unwrap(),
+            Outcome::Written
+        );
+        assert_eq!(
+            std::fs::read(d.path().join("p.xml")).unwrap(),
+            b"one two three"
+        );
+        // Same bytes, cut differently: unchanged.
+        assert_eq!(
+            write_if_changed(d.path(), "p.xml", b"one two three").unwrap(),
+            Outcome::Unchanged
+        );
+        assert_eq!(
+            write_parts_if_changed(d.path(), "p.xml", &[b"one two", b" thre"]).unwrap(),
+            Outcome::Written
+        );
+        assert_eq!(
+            std::fs::read(d.path().join("p.xml")).unwrap(),
+            b"one two thre"
+        );
     }
 }
