@@ -10,7 +10,7 @@ use scraper::{ElementRef, Html};
 
 use super::clean::{self, Chrome};
 use super::metadata::Meta;
-use super::{norm, text};
+use super::{lower, norm, text};
 
 /// The body as found, before sanitizing.
 #[derive(Debug, Default)]
@@ -54,13 +54,17 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         body.from_json_ld = true;
     }
     // Pull quotes found in the page only count if they repeat the body.
-    let body_text = blocks.join(" ");
-    let squash = |s: &str| norm(s).to_lowercase();
-    let hay = squash(&body_text);
-    body.pull_quotes.retain(|q| {
-        let q = squash(q.trim_matches(|c: char| c.is_whitespace() || "\"“”«»'‘’".contains(c)));
-        q.chars().count() >= 12 && hay.contains(&q)
-    });
+    if !body.pull_quotes.is_empty() {
+        // The blocks are whitespace-normalised already, so their join is too.
+        let hay = lower(&blocks.join(" "));
+        body.pull_quotes.retain(|q| {
+            let q =
+                lower(&norm(q.trim_matches(|c: char| {
+                    c.is_whitespace() || "\"“”«»'‘’".contains(c)
+                })));
+            q.chars().count() >= 12 && hay.contains(&q)
+        });
+    }
     let (html, quotes) = repeated_blockquotes(&html);
     body.pull_quotes.extend(quotes);
     body.pull_quotes = dedupe(std::mem::take(&mut body.pull_quotes));
@@ -162,8 +166,9 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
 /// A single container that holds most of the page's text.
 fn container(doc: &Html) -> Option<String> {
     let root = doc.root_element();
-    let total = clean::plain_len(root).max(1);
-    let big = |e: &ElementRef<'_>, pct: usize| clean::plain_len(*e) * 100 >= total * pct;
+    let lens = clean::TextLens::of(root);
+    let total = lens.plain(root).max(1);
+    let big = |e: &ElementRef<'_>, pct: usize| lens.plain(*e) * 100 >= total * pct;
 
     // Some sites split the body over several `articleBody` elements.
     let bodies: Vec<ElementRef<'_>> = doc
@@ -176,7 +181,7 @@ fn container(doc: &Html) -> Option<String> {
             })
         })
         .collect();
-    let bodies_len: usize = bodies.iter().map(|b| clean::plain_len(*b)).sum();
+    let bodies_len: usize = bodies.iter().map(|b| lens.plain(*b)).sum();
     if !bodies.is_empty() && bodies_len * 100 >= total * 30 {
         return Some(
             bodies
@@ -233,7 +238,8 @@ fn score_body(doc: &Html) -> String {
 fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Vec<String>) {
     let mut frag = Html::parse_fragment(html);
     let root = frag.root_element();
-    let body_len = clean::text_len(root).max(1);
+    let lens = clean::TextLens::of(root);
+    let body_len = lens.text(root).max(1);
     let title = meta.title.as_deref().map(|t| norm(t).to_lowercase());
     let standfirst = meta.description.as_deref().map(|t| norm(t).to_lowercase());
     let authors: Vec<String> = meta.authors.iter().map(|a| a.to_lowercase()).collect();
@@ -243,14 +249,14 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
     stack.reverse();
     while let Some(el) = stack.pop() {
         let name = el.value().name();
-        let len = clean::text_len(el);
+        let len = lens.text(el);
         // Every check on the text itself is about short blocks.
         let t = if len < 400 {
             norm(&el.text().collect::<String>())
         } else {
             String::from("…")
         };
-        let lt = t.to_lowercase();
+        let lt = lower(&t);
         let has_block_child = el.child_elements().any(|c| {
             matches!(
                 c.value().name(),
@@ -273,7 +279,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
                 && super::metadata::parse_any_date(&t) == meta.date;
             remove = byline || dateline;
         }
-        let links: usize = el.select(anchors).map(clean::text_len).sum();
+        let links = lens.links(el);
         if !remove && len > 0 && !has_block_child {
             let prefixes = [
                 "read more",
