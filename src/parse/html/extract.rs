@@ -30,9 +30,9 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         related: related_titles(doc, meta.title.as_deref()),
         ..Body::default()
     };
-    clean::drop_chrome(doc);
+    let lens = clean::drop_chrome(doc);
 
-    let mut html = container(doc).unwrap_or_else(|| score_body(doc));
+    let mut html = container(doc, &lens).unwrap_or_else(|| score_body(doc));
     let mut blocks;
     (html, blocks) = post_clean(&html, meta, &mut body.related);
     if blocks.is_empty() {
@@ -164,9 +164,8 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
 }
 
 /// A single container that holds most of the page's text.
-fn container(doc: &Html) -> Option<String> {
+fn container(doc: &Html, lens: &clean::TextLens) -> Option<String> {
     let root = doc.root_element();
-    let lens = clean::TextLens::of(root);
     let total = lens.plain(root).max(1);
     let big = |e: &ElementRef<'_>, pct: usize| lens.plain(*e) * 100 >= total * pct;
 

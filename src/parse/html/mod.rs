@@ -109,12 +109,15 @@ fn unwrap_wayback_links(html: &str) -> std::borrow::Cow<'_, str> {
 /// UTF-8 bytes without decoding characters.
 pub(crate) fn norm(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    norm_into(s, &mut out);
+    norm_append(s, &mut out, &mut false);
     out
 }
 
-/// [`norm`] appended to `out`.
-pub(crate) fn norm_into(s: &str, out: &mut String) {
+/// Appends the words of `s` to `out`, single-spaced, as [`norm`] of a text
+/// that continues what `out` holds: `gap` says whether whitespace came last
+/// (read and updated), so that feeding the pieces of a text one by one into
+/// an empty `out` gives [`norm`] of the whole.
+pub(crate) fn norm_append(s: &str, out: &mut String, gap: &mut bool) {
     let b = s.as_bytes();
     let mut i = 0;
     // Leading whitespace.
@@ -124,9 +127,26 @@ pub(crate) fn norm_into(s: &str, out: &mut String) {
             n => i += n,
         }
     }
+    if i == b.len() {
+        *gap |= i > 0;
+        return;
+    }
+    if (*gap || i > 0) && !out.is_empty() {
+        out.push(' ');
+    }
+    *gap = false;
     // `s[start..i]` is normal text not yet copied.
     let mut start = i;
     while i < b.len() {
+        if !WS_START[usize::from(b[i])] {
+            i += 1;
+            continue;
+        }
+        // The common case: one space between two words.
+        if b[i] == b' ' && i + 1 < b.len() && !WS_START[usize::from(b[i + 1])] {
+            i += 2;
+            continue;
+        }
         let n = ws_len(b, i);
         if n == 0 {
             i += 1;
@@ -143,6 +163,7 @@ pub(crate) fn norm_into(s: &str, out: &mut String) {
         if i >= b.len() {
             // Trailing whitespace.
             out.push_str(&s[start..ws_start]);
+            *gap = true;
             return;
         }
         // A single ASCII space between words is already normal.
@@ -155,13 +176,25 @@ pub(crate) fn norm_into(s: &str, out: &mut String) {
     out.push_str(&s[start..]);
 }
 
+/// Bytes that can start a whitespace character: ASCII whitespace and the
+/// UTF-8 lead bytes of the others.
+pub(crate) const WS_START: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        t[i] = matches!(i, 0x09..=0x0d | 0x20 | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+        i += 1;
+    }
+    t
+};
+
 /// Byte length of the whitespace character (as `char::is_whitespace` sees
 /// it) starting at `b[i]`, or 0. `b` is valid UTF-8 and `i` either a char
 /// boundary or a continuation byte (never whitespace: the non-ASCII
 /// whitespace characters all start with 0xC2, 0xE1, 0xE2 or 0xE3, which are
 /// lead bytes).
-#[inline]
-fn ws_len(b: &[u8], i: usize) -> usize {
+#[inline(always)]
+pub(crate) fn ws_len(b: &[u8], i: usize) -> usize {
     let c = b[i];
     if c < 0x80 {
         return usize::from(matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
@@ -288,9 +321,20 @@ mod tests {
         ] {
             assert_eq!(norm(s), norm_reference(s), "{s:?}");
         }
-        let mut out = String::from("kept ");
-        norm_into("  appended  text ", &mut out);
-        assert_eq!(out, "kept appended text");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn norm_append_of_pieces_is_norm_of_the_whole(
+            pieces in proptest::collection::vec("[ \t\n\u{a0}\u{2009}ab€]{0,6}", 0..6)
+        ) {
+            let mut out = String::new();
+            let mut gap = false;
+            for p in &pieces {
+                norm_append(p, &mut out, &mut gap);
+            }
+            proptest::prop_assert_eq!(out, norm_reference(&pieces.concat()));
+        }
     }
 
     #[test]
