@@ -64,6 +64,14 @@ const CLOSES_P: &[&str] = &[
 
 /// Returns the page with tags nested deeper than `max` removed (text kept).
 pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
+    // Nesting deeper than `max` takes more than `max` start tags, so a page
+    // with no more `<` than that (most article pages) is fine as it is.
+    if memchr::memchr_iter(b'<', html.as_bytes())
+        .nth(max)
+        .is_none()
+    {
+        return Cow::Borrowed(html);
+    }
     if walk(html, max, None) {
         let mut out = String::with_capacity(html.len());
         walk(html, max, Some(&mut out));
@@ -255,6 +263,17 @@ mod tests {
             proptest::prop_assert_eq!(find(hay, needle, from), plain(false));
             proptest::prop_assert_eq!(find_ci(hay, needle, from), plain(true));
         }
+    }
+
+    #[test]
+    fn the_limit_itself_is_kept() {
+        let at = format!("{}x", "<b>".repeat(10));
+        assert!(matches!(limit_depth(&at, 10), Cow::Borrowed(_)));
+        let over = format!("{}x", "<b>".repeat(11));
+        assert_eq!(limit_depth(&over, 10), format!("{}x", "<b>".repeat(10)));
+        // Many tags, none deep: the full scan runs and keeps everything.
+        let flat = "<p>a</p>".repeat(40);
+        assert!(matches!(limit_depth(&flat, 10), Cow::Borrowed(_)));
     }
 
     #[test]
