@@ -310,12 +310,12 @@ fn main() {
                     size: 1,
                     mtime_ns: 1,
                     hash: id.clone(),
-                    parsed: Ok(ParsedFile {
-                        source_path: format!("{id}.md"),
-                        derived_id: id,
-                        format: Format::Markdown,
-                        article: a.clone(),
-                    }),
+                    parsed: Ok(ParsedFile::new(
+                        format!("{id}.md"),
+                        id,
+                        Format::Markdown,
+                        a.clone(),
+                    )),
                 }
             })
             .collect();

@@ -144,11 +144,11 @@ fn make_site(dir: &Path, n: usize) -> Config {
                     size: 1,
                     mtime_ns: 1,
                     hash: format!("h{i}"),
-                    parsed: Ok(ParsedFile {
-                        source_path: format!("{i}.md"),
-                        derived_id: format!("a/{i}"),
-                        format: Format::Markdown,
-                        article: Article {
+                    parsed: Ok(ParsedFile::new(
+                        format!("{i}.md"),
+                        format!("a/{i}"),
+                        Format::Markdown,
+                        Article {
                             title: format!("Article {i}"),
                             date: NaiveDate::from_ymd_opt(2019, 1, 1)
                                 .map(|d| d + Duration::days((i % 2000) as i64)),
@@ -162,7 +162,7 @@ fn make_site(dir: &Path, n: usize) -> Config {
                             body_text,
                             ..Article::default()
                         },
-                    }),
+                    )),
                 }
             })
             .collect();

@@ -84,12 +84,12 @@ fn main() -> anyhow::Result<()> {
                 size: 1,
                 mtime_ns: 1,
                 hash: format!("h{i}"),
-                parsed: Ok(ParsedFile {
-                    source_path: format!("story-{i}.md"),
-                    derived_id: format!("story-{i}"),
-                    format: Format::Markdown,
-                    article: a,
-                }),
+                parsed: Ok(ParsedFile::new(
+                    format!("story-{i}.md"),
+                    format!("story-{i}"),
+                    Format::Markdown,
+                    a,
+                )),
             }],
             ..IngestBatch::default()
         };

@@ -400,11 +400,13 @@ fn read_one(f: &FoundFile, known_hash: Option<&str>, force: bool, base_url: &url
             ))
         });
     let parsed = parsed
-        .map(|(format, article)| ParsedFile {
-            source_path: f.relative.clone(),
-            derived_id: parse::derive_id(&f.relative),
-            format,
-            article,
+        .map(|(format, article)| {
+            ParsedFile::new(
+                f.relative.clone(),
+                parse::derive_id(&f.relative),
+                format,
+                article,
+            )
         })
         .map_err(|e| e.to_string());
     version(hash, parsed)

@@ -59,12 +59,12 @@ fn ingest_batch(store: &mut Store, now: &str, files: &[(&str, Article)], removed
                 size: 1,
                 mtime_ns: 1,
                 hash: newsdesk::util::sha256_hex(format!("{key}{a:?}").as_bytes()),
-                parsed: Ok(ParsedFile {
-                    source_path: (*key).into(),
-                    derived_id: key.trim_end_matches(".md").into(),
-                    format: Format::Markdown,
-                    article: a.clone(),
-                }),
+                parsed: Ok(ParsedFile::new(
+                    (*key).into(),
+                    key.trim_end_matches(".md").into(),
+                    Format::Markdown,
+                    a.clone(),
+                )),
             })
             .collect(),
         removed: removed.iter().map(|s| s.to_string()).collect(),

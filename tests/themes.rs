@@ -133,12 +133,12 @@ fn store_articles(site: &Site, articles: &[(&str, Article)]) {
             size: 1,
             mtime_ns: 1,
             hash: format!("{id}-{}", a.title),
-            parsed: Ok(ParsedFile {
-                source_path: format!("{id}.md"),
-                derived_id: id.to_string(),
-                format: Format::Markdown,
-                article: a.clone(),
-            }),
+            parsed: Ok(ParsedFile::new(
+                format!("{id}.md"),
+                id.to_string(),
+                Format::Markdown,
+                a.clone(),
+            )),
         })
         .collect();
     let batch = IngestBatch {

@@ -135,12 +135,12 @@ pub fn store_article(
             size: 1,
             mtime_ns: 1,
             hash: newsdesk::util::sha256_hex(key.as_bytes()),
-            parsed: Ok(ParsedFile {
-                source_path: format!("{id}.md"),
-                derived_id: id.to_string(),
-                format: newsdesk::model::Format::Markdown,
+            parsed: Ok(ParsedFile::new(
+                format!("{id}.md"),
+                id.to_string(),
+                newsdesk::model::Format::Markdown,
                 article,
-            }),
+            )),
         }],
         ..Default::default()
     };

@@ -85,12 +85,36 @@ pub struct NewFileVersion {
     pub parsed: Result<ParsedFile, String>,
 }
 
+/// Built only by [`ParsedFile::new`], and read-only after: the hash and
+/// stored bytes must stay those of `article`.
 #[derive(Debug, Clone)]
 pub struct ParsedFile {
-    pub source_path: String,
-    pub derived_id: String,
-    pub format: Format,
-    pub article: Article,
+    source_path: String,
+    derived_id: String,
+    format: Format,
+    article: Article,
+    /// SHA-256 of the article's JSON: what "the content changed" means.
+    content_hash: String,
+    /// The stored form of that JSON ([`encode_data`]).
+    data: Vec<u8>,
+}
+
+impl ParsedFile {
+    /// Serializes, hashes and compresses the article right away: ingest
+    /// builds these on the parsing threads, while the article is still in
+    /// cache, so the single SQLite writer only writes.
+    pub fn new(source_path: String, derived_id: String, format: Format, article: Article) -> Self {
+        // An Article is strings, lists, options and a date: it always serializes.
+        let json = serde_json::to_string(&article).expect("an Article serializes to JSON");
+        ParsedFile {
+            content_hash: crate::util::sha256_hex(json.as_bytes()),
+            data: encode_data(&json),
+            source_path,
+            derived_id,
+            format,
+            article,
+        }
+    }
 }
 
 /// One chunk of an ingest pass, applied in a single transaction. A large
@@ -172,23 +196,6 @@ impl Store {
     ) -> Result<IngestOutcome> {
         let mut out = IngestOutcome::default();
         let now_s = ts(now);
-        // Serializing, hashing and compressing the articles is most of this
-        // function's CPU: done on every core, before the (serial) writes.
-        let encoded: Vec<Option<(String, Vec<u8>)>> = {
-            use rayon::prelude::*;
-            batch
-                .versions
-                .par_iter()
-                .map(|v| {
-                    v.parsed.as_ref().ok().map(|p| {
-                        serde_json::to_string(&p.article).map(|json| {
-                            (crate::util::sha256_hex(json.as_bytes()), encode_data(&json))
-                        })
-                    })
-                })
-                .map(Option::transpose)
-                .collect::<std::result::Result<_, _>>()?
-        };
         let tx = self.conn.transaction()?;
         let mut changed = false;
         // The revision this batch makes, if it changes anything (see
@@ -210,7 +217,10 @@ impl Store {
         }
 
         let mut claimed: HashMap<String, String> = HashMap::new();
-        for (v, encoded) in batch.versions.iter().zip(encoded) {
+        // Only this transaction inserts articles: the next seq is counted
+        // here after one MAX().
+        let mut next_seq: Option<i64> = None;
+        for v in &batch.versions {
             let parsed = match &v.parsed {
                 Ok(p) => p,
                 Err(msg) => {
@@ -233,18 +243,25 @@ impl Store {
                 .or_else(|| batch.moved_from.get(&v.hash).cloned())
                 .unwrap_or_else(|| parsed.derived_id.clone());
 
+            // The row this id already has, if any: one lookup answers both
+            // "who owns the id" and "did the content change".
+            let existing: Option<(String, String, Option<String>)> = tx
+                .prepare_cached(
+                    "SELECT source_key, content_hash, removed_at FROM articles WHERE id = ?1",
+                )?
+                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
             // Two files must not claim one id: the second would silently
             // overwrite the first article.
-            let owner: Option<String> = tx
-                .prepare_cached(
-                    "SELECT source_key FROM articles WHERE id = ?1 AND removed_at IS NULL",
-                )?
-                .query_row([&id], |r| r.get(0))
-                .optional()?;
-            let other = claimed
-                .get(&id)
-                .cloned()
-                .or_else(|| owner.filter(|k| k != &v.key && !batch.gone.contains(k)));
+            let owner = existing
+                .as_ref()
+                .filter(|(_, _, removed_at)| removed_at.is_none())
+                .map(|(key, _, _)| key);
+            let other = claimed.get(&id).cloned().or_else(|| {
+                owner
+                    .filter(|k| *k != &v.key && !batch.gone.contains(*k))
+                    .cloned()
+            });
             if let Some(other) = other {
                 let msg = format!(
                     "article id {id:?} is already used by {other}; give one of them another id"
@@ -255,17 +272,17 @@ impl Store {
             }
             claimed.insert(id.clone(), v.key.clone());
 
-            let (content_hash, data) = encoded.expect("encoded for every parsed version");
-            let existing: Option<(String, Option<String>)> = tx
-                .prepare_cached("SELECT content_hash, removed_at FROM articles WHERE id = ?1")?
-                .query_row([&id], |r| Ok((r.get(0)?, r.get(1)?)))
-                .optional()?;
+            let (content_hash, data) = (&parsed.content_hash, &parsed.data);
             let published = parsed.article.date.map(|d| d.to_string());
-            match existing {
+            match existing.map(|(_, hash, removed_at)| (hash, removed_at)) {
                 None => {
-                    let seq: i64 = tx
-                        .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles")?
-                        .query_row([], |r| r.get(0))?;
+                    let seq = match next_seq {
+                        Some(seq) => seq,
+                        None => tx
+                            .prepare_cached("SELECT COALESCE(MAX(seq), 0) + 1 FROM articles")?
+                            .query_row([], |r| r.get(0))?,
+                    };
+                    next_seq = Some(seq + 1);
                     tx.prepare_cached(
                         "INSERT INTO articles (id, seq, source_key, source_path, format, title, published,
                              archived_at, updated_at, content_hash, removed_at, data, rev)
@@ -289,7 +306,7 @@ impl Store {
                     changed = true;
                 }
                 Some((old_hash, removed_at)) => {
-                    let content_changed = old_hash != content_hash;
+                    let content_changed = old_hash != *content_hash;
                     tx.prepare_cached(
                         "UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
                              published = ?6, content_hash = ?7, data = ?8, removed_at = NULL,
@@ -419,6 +436,53 @@ pub(crate) fn encode_data(json: &str) -> Vec<u8> {
     lz4_flex::compress_prepend_size(json.as_bytes())
 }
 
+/// An `articles.data` value copied out of its row, so that the (costly)
+/// decoding can happen on another thread than the one reading rows.
+#[derive(Debug, Clone)]
+pub struct StoredData {
+    bytes: Vec<u8>,
+    /// LZ4-packed (BLOB), or plain JSON TEXT from stores written before
+    /// compression.
+    packed: bool,
+}
+
+impl StoredData {
+    pub(crate) fn from_value(v: rusqlite::types::ValueRef<'_>) -> rusqlite::Result<Self> {
+        Ok(StoredData {
+            bytes: v.as_bytes()?.to_vec(),
+            packed: matches!(v, rusqlite::types::ValueRef::Blob(_)),
+        })
+    }
+
+    /// The article JSON deserialized into `T` (which may pick only the
+    /// fields it needs), as [`decode_data`] reads it from the row.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> rusqlite::Result<T> {
+        use rusqlite::types::ValueRef;
+        decode_data(if self.packed {
+            ValueRef::Blob(&self.bytes)
+        } else {
+            ValueRef::Text(&self.bytes)
+        })
+    }
+}
+
+#[cfg(test)]
+impl StoredData {
+    pub(crate) fn packed(json: &str) -> Self {
+        StoredData {
+            bytes: encode_data(json),
+            packed: true,
+        }
+    }
+
+    pub(crate) fn plain(json: &str) -> Self {
+        StoredData {
+            bytes: json.as_bytes().to_vec(),
+            packed: false,
+        }
+    }
+}
+
 /// Reads an `articles.data` value: a BLOB from [`encode_data`], or plain JSON
 /// TEXT as stores written before compression hold it.
 pub(crate) fn decode_data<T: serde::de::DeserializeOwned>(
@@ -477,16 +541,16 @@ mod tests {
             size: 1,
             mtime_ns: 1,
             hash: hash.into(),
-            parsed: Ok(ParsedFile {
-                source_path: key.into(),
-                derived_id: key.trim_end_matches(".txt").into(),
-                format: Format::Text,
-                article: Article {
+            parsed: Ok(ParsedFile::new(
+                key.into(),
+                key.trim_end_matches(".txt").into(),
+                Format::Text,
+                Article {
                     explicit_id: id.map(Into::into),
                     title: title.into(),
                     ..Article::default()
                 },
-            }),
+            )),
         }
     }
 
@@ -519,11 +583,20 @@ mod tests {
     #[test]
     fn article_data_is_stored_compressed_and_plain_json_rows_still_read() {
         let mut s = Store::open_in_memory().unwrap();
-        let mut v = version("a.txt", "h1", None, "Compressed");
         let body = "<p>A paragraph that repeats. </p>".repeat(200);
-        if let Ok(p) = &mut v.parsed {
-            p.article.body_text = body.clone();
-        }
+        let v = NewFileVersion {
+            parsed: Ok(ParsedFile::new(
+                "a.txt".into(),
+                "a".into(),
+                Format::Text,
+                Article {
+                    title: "Compressed".into(),
+                    body_text: body.clone(),
+                    ..Article::default()
+                },
+            )),
+            ..version("a.txt", "h1", None, "Compressed")
+        };
         let b = IngestBatch {
             versions: vec![v],
             ..Default::default()
@@ -642,5 +715,57 @@ mod tests {
         assert_eq!(o.removed, 1);
         assert_eq!(s.article_count().unwrap(), 0);
         assert!(s.file_stats().unwrap().is_empty());
+    }
+
+    #[test]
+    fn id_owned_by_a_live_file_from_an_earlier_pass_rejects_the_newcomer() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h1", Some("x"), "A")],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        let b = IngestBatch {
+            versions: vec![version("b.txt", "h2", Some("x"), "B")],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        assert_eq!((o.new, o.updated, o.rejected.len()), (0, 0, 1));
+        assert!(o.rejected[0].1.contains("a.txt"), "{:?}", o.rejected);
+        assert_eq!(s.article("x").unwrap().unwrap().article.title, "A");
+    }
+
+    #[test]
+    fn id_of_a_removed_article_is_taken_back_by_another_file_with_its_seq() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![
+                version("a.txt", "h1", Some("x"), "A"),
+                version("c.txt", "h3", None, "C"),
+            ],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        let seq = s.article("x").unwrap().unwrap().seq;
+        let b = IngestBatch {
+            removed: vec!["a.txt".into()],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        let b = IngestBatch {
+            versions: vec![
+                version("b.txt", "h2", Some("x"), "B"),
+                version("d.txt", "h4", None, "D"),
+            ],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&b, t("2026-01-03T00:00:00Z")).unwrap();
+        assert_eq!((o.new, o.updated, o.rejected.len()), (1, 1, 0), "{o:?}");
+        let x = s.article("x").unwrap().unwrap();
+        assert_eq!((x.article.title.as_str(), x.seq), ("B", seq));
+        // New articles still get fresh, increasing seqs after the MAX().
+        let seqs: Vec<i64> = s.articles().unwrap().iter().map(|a| a.seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(s.article("d").unwrap().unwrap().seq, 3);
     }
 }

@@ -17,9 +17,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use rusqlite::types::ValueRef;
-
-use super::articles::{decode_data, row_to_article};
+use super::articles::{StoredData, row_to_article};
 use super::{Store, parse_ts, ts};
 use crate::model::{Article, Format, StoredArticle};
 
@@ -79,10 +77,7 @@ pub struct RawArticle {
     archived_at: String,
     updated_at: String,
     seq: i64,
-    /// The `data` column's bytes: LZ4-packed JSON, or plain JSON from
-    /// stores written before compression (see `articles::decode_data`).
-    data: Vec<u8>,
-    packed: bool,
+    data: StoredData,
 }
 
 /// [`Article`] without `body_text`, which the feeds need only for the summary
@@ -111,17 +106,10 @@ impl RawArticle {
     /// The stored article (as `row_to_article` gives it); with
     /// `body_text = false`, its `body_text` is left empty.
     pub fn decode(&self, body_text: bool) -> Result<StoredArticle> {
-        let value = || {
-            if self.packed {
-                ValueRef::Blob(&self.data)
-            } else {
-                ValueRef::Text(&self.data)
-            }
-        };
         let article: Article = if body_text {
-            decode_data(value())?
+            self.data.decode()?
         } else {
-            let a: WithoutBodyText = decode_data(value())?;
+            let a: WithoutBodyText = self.data.decode()?;
             Article {
                 explicit_id: a.explicit_id,
                 site_name: a.site_name,
@@ -224,8 +212,7 @@ impl Store {
             archived_at: r.get(3)?,
             updated_at: r.get(4)?,
             seq: r.get(5)?,
-            data: r.get_ref(6)?.as_bytes()?.to_vec(),
-            packed: matches!(r.get_ref(6)?, ValueRef::Blob(_)),
+            data: StoredData::from_value(r.get_ref(6)?)?,
         }))
     }
 
@@ -510,10 +497,7 @@ mod raw_tests {
         };
         let json = serde_json::to_string(&full).unwrap();
         // Packed as the store writes it now, and plain as older stores hold it.
-        for (data, packed) in [
-            (super::super::articles::encode_data(&json), true),
-            (json.clone().into_bytes(), false),
-        ] {
+        for data in [StoredData::packed(&json), StoredData::plain(&json)] {
             let raw = RawArticle {
                 id: "a".into(),
                 source_path: "a.md".into(),
@@ -522,7 +506,6 @@ mod raw_tests {
                 updated_at: "2026-01-02T00:00:00Z".into(),
                 seq: 7,
                 data,
-                packed,
             };
             let a = raw.decode(true).unwrap();
             assert_eq!(a.article, full);

@@ -12,13 +12,14 @@ mod ledger;
 mod subscribers;
 mod themes;
 
-pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile};
+pub use articles::{FileState, IngestBatch, IngestOutcome, NewFileVersion, ParsedFile, StoredData};
 pub use editions::{ArticleTheme, EditionRecord};
 pub use feeds::{ArchivePage, FeedKey, RawArticle};
 pub use ledger::{DueRecipient, LedgerCounts, LedgerRow, LedgerState};
 pub use subscribers::{
     NewSubscriber, Subscriber, SubscriberEvent, SubscriberStatus, UpsertOutcome,
 };
+pub use themes::unreadable_data;
 pub use themes::{ArticleThemes, ThemeAssignment};
 
 use std::path::{Path, PathBuf};

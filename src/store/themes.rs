@@ -11,6 +11,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::de::DeserializeOwned;
 
 use super::Store;
+use super::articles::StoredData;
 use crate::model::StoredArticle;
 
 pub(super) const MIGRATION: &str = r#"
@@ -69,16 +70,34 @@ impl Store {
         chunk: usize,
         f: &mut dyn FnMut(Vec<(String, T)>) -> Result<()>,
     ) -> Result<()> {
+        self.for_each_changed_article_raw_chunk(since, chunk, &mut |raw| {
+            let decoded = raw
+                .into_iter()
+                .map(|(id, data)| {
+                    let value = data.decode().map_err(|e| unreadable_data(&id, e))?;
+                    Ok((id, value))
+                })
+                .collect::<Result<_>>()?;
+            f(decoded)
+        })
+    }
+
+    /// Like [`Store::for_each_changed_article_chunk`], with each article's
+    /// data undecoded: reading rows is sequential (one connection), decoding
+    /// them need not be (see [`unreadable_data`] for the error to give).
+    pub fn for_each_changed_article_raw_chunk(
+        &self,
+        since: Option<i64>,
+        chunk: usize,
+        f: &mut dyn FnMut(Vec<(String, StoredData)>) -> Result<()>,
+    ) -> Result<()> {
         let mut stmt = self.conn().prepare(
             "SELECT id, data FROM articles WHERE removed_at IS NULL AND rev > ?1 ORDER BY seq",
         )?;
         let mut rows = stmt.query([since.unwrap_or(i64::MIN)])?;
         let mut batch = Vec::with_capacity(chunk);
         while let Some(r) = rows.next()? {
-            let id: String = r.get(0)?;
-            let value: T = super::articles::decode_data(r.get_ref(1)?)
-                .map_err(|e| anyhow::anyhow!("article {id}: stored data unreadable: {e}"))?;
-            batch.push((id, value));
+            batch.push((r.get(0)?, StoredData::from_value(r.get_ref(1)?)?));
             if batch.len() >= chunk {
                 f(std::mem::replace(&mut batch, Vec::with_capacity(chunk)))?;
             }
@@ -225,6 +244,11 @@ impl Store {
     }
 }
 
+/// The error for an article whose stored data cannot be decoded.
+pub fn unreadable_data(id: &str, e: rusqlite::Error) -> anyhow::Error {
+    anyhow::anyhow!("article {id}: stored data unreadable: {e}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,15 +264,15 @@ mod tests {
                 size: 1,
                 mtime_ns: 1,
                 hash: format!("h-{id}"),
-                parsed: Ok(ParsedFile {
-                    source_path: format!("{id}.txt"),
-                    derived_id: id.to_string(),
-                    format: Format::Text,
-                    article: Article {
+                parsed: Ok(ParsedFile::new(
+                    format!("{id}.txt"),
+                    id.to_string(),
+                    Format::Text,
+                    Article {
                         title: format!("T {id}"),
                         ..Article::default()
                     },
-                }),
+                )),
             })
             .collect();
         let b = IngestBatch {

@@ -35,7 +35,7 @@ use serde::Deserialize;
 
 use crate::config::{Config, ThemeConfig, validate_themes};
 use crate::model::Article;
-use crate::store::{ArticleThemes, Store, ThemeAssignment};
+use crate::store::{ArticleThemes, Store, StoredData, ThemeAssignment, unreadable_data};
 use compile::{Field, Matcher, Prepared};
 pub use explain::Explanation;
 
@@ -452,7 +452,7 @@ pub fn classify_configured(
 }
 
 /// Articles read from the store per parallel batch.
-const CHUNK: usize = 4096;
+const CHUNK: usize = 1024;
 
 /// The themes stage: classifies every live stored article and replaces its
 /// stored themes, in one transaction. Skips all work when neither the
@@ -473,13 +473,16 @@ pub fn classify_store(store: &mut Store, themes: &Themes, force: bool) -> Result
         (Some(h), Some(r)) if !force && h == themes.rules_hash() => Some(r),
         _ => None,
     };
-    let mut rows: Vec<ArticleThemes> = Vec::new();
-    store.for_each_changed_article_chunk::<StoredText>(since, CHUNK, &mut |chunk| {
-        let classified: Vec<ArticleThemes> = chunk
+    // Reading rows is sequential (one connection); decoding and classifying
+    // them is not. The two overlap: this thread reads the next chunk while
+    // the pool decodes and classifies the last one.
+    let classify_chunk = |chunk: Vec<(String, StoredData)>| -> Result<Vec<ArticleThemes>> {
+        chunk
             .into_par_iter()
-            .map(|(id, text)| {
+            .map(|(id, data)| {
+                let text: StoredText = data.decode().map_err(|e| unreadable_data(&id, e))?;
                 let assigned = themes.classify(&text.view());
-                ArticleThemes {
+                Ok(ArticleThemes {
                     article_id: id,
                     themes: assigned
                         .into_iter()
@@ -489,11 +492,31 @@ pub fn classify_store(store: &mut Store, themes: &Themes, force: bool) -> Result
                             primary: a.primary,
                         })
                         .collect(),
-                }
+                })
             })
-            .collect();
-        rows.extend(classified);
-        Ok(())
+            .collect()
+    };
+    let rows: Vec<ArticleThemes> = std::thread::scope(|scope| -> Result<_> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(String, StoredData)>>(1);
+        let classifier = scope.spawn(move || -> Result<Vec<ArticleThemes>> {
+            let mut rows = Vec::new();
+            for chunk in rx {
+                rows.extend(classify_chunk(chunk)?);
+            }
+            Ok(rows)
+        });
+        // A closed channel means the classifier failed: stop reading; its
+        // error is the one reported, below.
+        let read = store.for_each_changed_article_raw_chunk(since, CHUNK, &mut |chunk| {
+            tx.send(chunk)
+                .map_err(|_| anyhow::anyhow!("the classifier stopped"))
+        });
+        drop(tx);
+        let rows = classifier
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        read?;
+        Ok(rows)
     })?;
     store.replace_changed_article_themes(since, &rows, rev, themes.rules_hash())?;
     let counts = store.theme_counts()?;

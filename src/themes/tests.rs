@@ -401,12 +401,12 @@ fn classify_store_skips_when_nothing_changed_and_redoes_when_rules_change() {
                 size: 1,
                 mtime_ns: 1,
                 hash: hash.into(),
-                parsed: Ok(ParsedFile {
-                    source_path: "x.md".into(),
-                    derived_id: "x".into(),
-                    format: crate::model::Format::Markdown,
-                    article: article(title, ""),
-                }),
+                parsed: Ok(ParsedFile::new(
+                    "x.md".into(),
+                    "x".into(),
+                    crate::model::Format::Markdown,
+                    article(title, ""),
+                )),
             }],
             ..Default::default()
         };
@@ -447,4 +447,56 @@ fn sample_config_ships_exactly_the_default_themes() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("newsdesk.toml");
     let config = Config::load(&path).unwrap();
     assert_eq!(config.themes, default_themes());
+}
+
+#[test]
+fn classify_store_reads_many_chunks_in_order_and_names_an_unreadable_article() {
+    use crate::store::{IngestBatch, NewFileVersion, ParsedFile};
+    let mut store = Store::open_in_memory().unwrap();
+    // More than two read chunks, so reading runs ahead of classifying.
+    let n = 2 * super::CHUNK + 7;
+    let versions = (0..n)
+        .map(|i| NewFileVersion {
+            key: format!("{i:05}.md"),
+            size: 1,
+            mtime_ns: 1,
+            hash: format!("h{i}"),
+            parsed: Ok(ParsedFile::new(
+                format!("{i:05}.md"),
+                format!("a{i:05}"),
+                crate::model::Format::Markdown,
+                article(if i % 3 == 0 { "alpha" } else { "beta" }, ""),
+            )),
+        })
+        .collect();
+    let b = IngestBatch {
+        versions,
+        ..Default::default()
+    };
+    store.apply_ingest(&b, chrono::Utc::now()).unwrap();
+    let t = themes(TWO);
+    let r = classify_store(&mut store, &t, true).unwrap();
+    assert_eq!(r.articles, n);
+    let alpha = n.div_ceil(3);
+    assert_eq!(
+        r.per_theme,
+        vec![("a".to_string(), alpha), ("b".to_string(), n - alpha)]
+    );
+    assert_eq!(store.article_theme_ids("a00003").unwrap(), ["a"]);
+    assert_eq!(store.article_theme_ids("a02050").unwrap(), ["b"]);
+
+    // A damaged row in the last chunk: an error naming it, and the themes
+    // stored before are left as they were (one transaction, not reached).
+    store
+        .conn()
+        .execute(
+            "UPDATE articles SET data = x'0500000001' WHERE id = 'a02052'",
+            [],
+        )
+        .unwrap();
+    let err = classify_store(&mut store, &t, true)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("a02052"), "{err}");
+    assert_eq!(store.article_theme_ids("a00003").unwrap(), ["a"]);
 }
