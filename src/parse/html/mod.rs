@@ -201,34 +201,19 @@ pub(crate) fn ws_len(b: &[u8], i: usize) -> usize {
     }
     match c {
         // U+0085, U+00A0
-        0xC2 => {
-            if matches!(b[i + 1], 0x85 | 0xA0) {
-                2
-            } else {
-                0
-            }
-        }
+        0xC2 if matches!(b[i + 1], 0x85 | 0xA0) => 2,
         // U+1680
-        0xE1 => {
-            if b[i + 1] == 0x9A && b[i + 2] == 0x80 {
-                3
-            } else {
-                0
-            }
-        }
+        0xE1 if b[i + 1] == 0x9A && b[i + 2] == 0x80 => 3,
         // U+2000..=U+200A, U+2028, U+2029, U+202F, U+205F
-        0xE2 => match (b[i + 1], b[i + 2]) {
-            (0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) | (0x81, 0x9F) => 3,
-            _ => 0,
-        },
-        // U+3000
-        0xE3 => {
-            if b[i + 1] == 0x80 && b[i + 2] == 0x80 {
-                3
-            } else {
-                0
-            }
+        0xE2 if matches!(
+            (b[i + 1], b[i + 2]),
+            (0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) | (0x81, 0x9F)
+        ) =>
+        {
+            3
         }
+        // U+3000
+        0xE3 if b[i + 1] == 0x80 && b[i + 2] == 0x80 => 3,
         _ => 0,
     }
 }
