@@ -10,7 +10,7 @@ use scraper::{ElementRef, Html};
 
 use super::clean::{self, Chrome};
 use super::metadata::Meta;
-use super::{lower, norm, text};
+use super::{lower, norm, norm_append, text};
 
 /// The body as found, before sanitizing.
 #[derive(Debug, Default)]
@@ -251,24 +251,35 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
         let len = lens.text(el);
         // Every check on the text itself is about short blocks.
         let t = if len < 400 {
-            norm(&el.text().collect::<String>())
+            let mut t = String::new();
+            let mut gap = false;
+            for piece in el.text() {
+                norm_append(piece, &mut t, &mut gap);
+            }
+            t
         } else {
             String::from("…")
         };
-        let lt = lower(&t);
         let has_block_child = el.child_elements().any(|c| {
             matches!(
                 c.value().name(),
                 "p" | "div" | "ul" | "ol" | "table" | "section" | "blockquote" | "figure"
             )
         });
+        let links = lens.links(el);
+        // The lowercased text, only where a check below reads it.
+        let lt = if len > 0 && !has_block_child && (len < 120 || (links > 0 && len < 300)) {
+            lower(&t)
+        } else {
+            String::new()
+        };
         let mut remove = false;
         if t.is_empty() {
             remove = !matches!(
                 name,
                 "img" | "figure" | "picture" | "br" | "hr" | "table" | "tr" | "td"
             ) && el.select(sel!("img")).next().is_none();
-        } else if Some(&lt) == title.as_ref() || Some(&lt) == standfirst.as_ref() {
+        } else if lower_is(&t, title.as_deref()) || lower_is(&t, standfirst.as_deref()) {
             remove = true;
         } else if !has_block_child && len < 120 {
             let byline = authors.iter().any(|a| lt.contains(a.as_str()))
@@ -278,7 +289,6 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
                 && super::metadata::parse_any_date(&t) == meta.date;
             remove = byline || dateline;
         }
-        let links = lens.links(el);
         if !remove && len > 0 && !has_block_child {
             let prefixes = [
                 "read more",
@@ -292,7 +302,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
                 "more:",
                 "watch:",
             ];
-            if prefixes.iter().any(|p| lt.starts_with(p)) && links > 0 && len < 300 {
+            if links > 0 && len < 300 && prefixes.iter().any(|p| lt.starts_with(p)) {
                 for a in el.select(anchors) {
                     let at = norm(&a.text().collect::<String>());
                     if at.split_whitespace().count() >= 3 {
@@ -331,6 +341,20 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
     // parsing the result again gives the same blocks at twice the cost.
     let root = frag.root_element();
     (root.inner_html(), text::blocks_of(root))
+}
+
+/// Whether `lower(t) == want`, without building the lowercase string: it
+/// runs for every short element of the body and nearly always differs at
+/// the first characters.
+fn lower_is(t: &str, want: Option<&str>) -> bool {
+    let Some(want) = want else {
+        return false;
+    };
+    // Σ is the one character `str::to_lowercase` maps by its neighbours.
+    if t.contains('Σ') {
+        return lower(t) == want;
+    }
+    t.chars().flat_map(char::to_lowercase).eq(want.chars())
 }
 
 /// JSON-LD `articleBody` wins when it is complete (not cut off with an
@@ -463,4 +487,30 @@ pub fn token_f1(got: &[String], want: &[String]) -> f64 {
     let p = hit as f64 / got.len() as f64;
     let r = hit as f64 / want.len() as f64;
     2.0 * p * r / (p + r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn lower_is_compares_with_the_lowercased_text(
+            t in "[A-Za-zΣσςΑİІЖж \u{301}]{0,12}|\\PC{0,20}",
+            other in "[a-zσςαi̇іж \u{301}]{0,12}"
+        ) {
+            let lt = lower(&t);
+            proptest::prop_assert!(lower_is(&t, Some(&lt)));
+            proptest::prop_assert_eq!(lower_is(&t, Some(&other)), lt == other);
+            proptest::prop_assert!(!lower_is(&t, None));
+        }
+    }
+
+    #[test]
+    fn lower_is_handles_final_sigma_and_dotted_i() {
+        assert!(lower_is("ΟΔΟΣ", Some("οδος")));
+        assert!(!lower_is("ΟΔΟΣ", Some("οδοσ")));
+        assert!(lower_is("İstanbul", Some("i\u{307}stanbul")));
+        assert!(!lower_is("Title", Some("title ")));
+    }
 }
