@@ -350,11 +350,21 @@ fn lower_is(t: &str, want: Option<&str>) -> bool {
     let Some(want) = want else {
         return false;
     };
-    // Σ is the one character `str::to_lowercase` maps by its neighbours.
-    if t.contains('Σ') {
-        return lower(t) == want;
+    let mut want_chars = want.chars();
+    for c in t.chars() {
+        // Σ is the one character `str::to_lowercase` maps by its
+        // neighbours; the characters before it map on their own, so a
+        // difference found before it is a difference.
+        if c == 'Σ' {
+            return lower(t) == want;
+        }
+        for l in c.to_lowercase() {
+            if want_chars.next() != Some(l) {
+                return false;
+            }
+        }
     }
-    t.chars().flat_map(char::to_lowercase).eq(want.chars())
+    want_chars.next().is_none()
 }
 
 /// JSON-LD `articleBody` wins when it is complete (not cut off with an
