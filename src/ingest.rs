@@ -268,6 +268,14 @@ pub fn ingest(
             moved_from.insert(hash, id);
         }
     }
+    // A vanished file hashed by an older newsdesk (SHA-256): a new file is
+    // "the same file, moved" if its SHA-256 matches, which is only worth
+    // computing while such files are around.
+    let legacy_moves: HashMap<String, String> = moved_from
+        .iter()
+        .filter(|(hash, _)| crate::util::is_legacy_hash(hash))
+        .map(|(hash, id)| (hash.clone(), id.clone()))
+        .collect();
     let gone: HashSet<String> = gone_keys.iter().map(|k| k.to_string()).collect();
     let candidates: Vec<(&FoundFile, Option<String>)> = changed
         .into_iter()
@@ -308,11 +316,14 @@ pub fn ingest(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Read>>(4);
         let chunks = &chunks;
         let base_url = &base_url;
+        let legacy_moves = &legacy_moves;
         scope.spawn(move || {
             for chunk in chunks {
                 let results: Vec<Read> = chunk
                     .par_iter()
-                    .map(|(f, known_hash)| read_one(f, known_hash.as_deref(), opts.force, base_url))
+                    .map(|(f, known_hash)| {
+                        read_one(f, known_hash.as_deref(), opts.force, base_url, legacy_moves)
+                    })
                     .collect();
                 if tx.send(results).is_err() {
                     // The writer failed and stopped listening.
@@ -329,8 +340,11 @@ pub fn ingest(
             for r in results {
                 match r {
                     Read::Touched(key, size, mtime) => batch.touched.push((key, size, mtime)),
-                    Read::Version(v) => {
+                    Read::Version(v, moved_id) => {
                         report.parsed += 1;
+                        if let Some(id) = moved_id {
+                            batch.moved_from.insert(v.hash.clone(), id);
+                        }
                         batch.versions.push(*v)
                     }
                 }
@@ -354,18 +368,30 @@ pub fn ingest(
 
 enum Read {
     Touched(String, i64, i64),
-    Version(Box<NewFileVersion>),
+    /// A version to store, and the id of the vanished file it is a move of
+    /// when only the old kind of hash could tell (see `legacy_moves`).
+    Version(Box<NewFileVersion>, Option<String>),
 }
 
-fn read_one(f: &FoundFile, known_hash: Option<&str>, force: bool, base_url: &url::Url) -> Read {
-    let version = |hash: String, parsed| {
-        Read::Version(Box::new(NewFileVersion {
-            key: f.key.clone(),
-            size: f.size,
-            mtime_ns: f.mtime_ns,
-            hash,
-            parsed,
-        }))
+fn read_one(
+    f: &FoundFile,
+    known_hash: Option<&str>,
+    force: bool,
+    base_url: &url::Url,
+    legacy_moves: &HashMap<String, String>,
+) -> Read {
+    let mut moved_id = None;
+    let version = |hash: String, parsed, moved_id| {
+        Read::Version(
+            Box::new(NewFileVersion {
+                key: f.key.clone(),
+                size: f.size,
+                mtime_ns: f.mtime_ns,
+                hash,
+                parsed,
+            }),
+            moved_id,
+        )
     };
     if f.size > MAX_FILE_BYTES {
         return version(
@@ -375,15 +401,19 @@ fn read_one(f: &FoundFile, known_hash: Option<&str>, force: bool, base_url: &url
                 f.size / (1024 * 1024),
                 MAX_FILE_BYTES / (1024 * 1024)
             )),
+            None,
         );
     }
     let bytes = match std::fs::read(&f.path) {
         Ok(b) => b,
-        Err(e) => return version(String::new(), Err(format!("cannot read: {e}"))),
+        Err(e) => return version(String::new(), Err(format!("cannot read: {e}")), None),
     };
-    let hash = crate::util::sha256_hex(&bytes);
-    if !force && known_hash == Some(hash.as_str()) {
+    let hash = crate::util::content_hash(&bytes);
+    if !force && known_hash.is_some_and(|known| crate::util::same_hash(known, &hash, || &bytes)) {
         return Read::Touched(f.key.clone(), f.size, f.mtime_ns);
+    }
+    if !legacy_moves.is_empty() {
+        moved_id = legacy_moves.get(&crate::util::sha256_hex(&bytes)).cloned();
     }
     let ext = f
         .path
@@ -409,7 +439,7 @@ fn read_one(f: &FoundFile, known_hash: Option<&str>, force: bool, base_url: &url
             )
         })
         .map_err(|e| e.to_string());
-    version(hash, parsed)
+    version(hash, parsed, moved_id)
 }
 
 fn merge(into: &mut IngestOutcome, out: IngestOutcome) {

@@ -2,9 +2,34 @@
 
 use sha2::{Digest, Sha256};
 
-/// Lowercase hex SHA-256 of some bytes (content hashes, change detection).
+/// Lowercase hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
+}
+
+/// What the store remembers to tell whether a file's or an article's bytes
+/// changed: a 128-bit XXH3, tagged. (Stores written by earlier builds hold SHA-256
+/// hex, see [`is_legacy_hash`].) Hashing is per byte of every file and every
+/// article on a cold ingest, and SHA-256 cost 6% of it; nothing here needs a
+/// cryptographic hash, only one that changes when the bytes do.
+pub fn content_hash(bytes: &[u8]) -> String {
+    format!("xxh3:{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
+}
+
+/// Whether a stored hash predates [`content_hash`] (SHA-256 hex): compare
+/// it with [`sha256_hex`] of the bytes instead.
+pub fn is_legacy_hash(stored: &str) -> bool {
+    stored.len() == 64 && stored.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Whether `bytes` are what `stored` (either kind of hash) was made from;
+/// `hash` is their [`content_hash`].
+pub fn same_hash<B: AsRef<[u8]>>(stored: &str, hash: &str, bytes: impl FnOnce() -> B) -> bool {
+    if is_legacy_hash(stored) {
+        stored == sha256_hex(bytes().as_ref())
+    } else {
+        stored == hash
+    }
 }
 
 /// Appends `s` escaped for HTML/XML text and attribute values.
@@ -57,6 +82,22 @@ pub fn strip_xml_invalid(s: &str) -> std::borrow::Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn content_hash_is_tagged_and_legacy_sha256_still_compares() {
+        let h = content_hash(b"abc");
+        assert_eq!(h.len(), "xxh3:".len() + 32);
+        assert!(h.starts_with("xxh3:") && !is_legacy_hash(&h));
+        assert_ne!(h, content_hash(b"abd"));
+        let legacy = sha256_hex(b"abc");
+        assert!(is_legacy_hash(&legacy));
+        assert!(same_hash(&legacy, &h, || b"abc"));
+        assert!(!same_hash(&legacy, &content_hash(b"abd"), || b"abd"));
+        assert!(same_hash(&h, &h, || -> &[u8] { unreachable!("no rehash") }));
+        assert!(!same_hash(&h, &content_hash(b"x"), || -> &[u8] {
+            unreachable!("no rehash")
+        }));
+    }
 
     #[test]
     fn xml_invalid_controls_are_removed_and_whitespace_kept() {

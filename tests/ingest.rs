@@ -227,3 +227,61 @@ fn editing_the_stated_id_does_not_duplicate_the_article() {
         "K again"
     );
 }
+
+/// Stores written by earlier builds hold SHA-256 file hashes: rewrites every
+/// `files.hash` the way such a store has it.
+fn make_file_hashes_legacy(site: &Site) {
+    let c = rusqlite::Connection::open(site.store().path()).unwrap();
+    let keys: Vec<String> = c
+        .prepare("SELECT key FROM files")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for key in keys {
+        let bytes = std::fs::read(site.path().join(&key)).unwrap();
+        c.execute(
+            "UPDATE files SET hash = ?2 WHERE key = ?1",
+            (&key, newsdesk::util::sha256_hex(&bytes)),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn touched_file_with_a_hash_from_an_older_newsdesk_is_not_reparsed() {
+    let site = Site::new();
+    let p = site.write("a.txt", text_article(1));
+    ingest_json(&site);
+    make_file_hashes_legacy(&site);
+    let f = std::fs::File::options().write(true).open(&p).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+    let (_, v, _) = ingest_json(&site);
+    assert_eq!((&v["parsed"], &v["updated"]), (&0.into(), &0.into()), "{v}");
+}
+
+#[test]
+fn moved_file_with_a_hash_from_an_older_newsdesk_keeps_its_derived_id() {
+    let site = Site::new();
+    let old = site.write("2021/dispatch.txt", text_article(7));
+    site.write("2021/other.txt", text_article(8));
+    ingest_json(&site);
+    let store = site.store();
+    let before = store
+        .article_by_source("archive/2021/dispatch.txt")
+        .unwrap()
+        .unwrap();
+    make_file_hashes_legacy(&site);
+    std::fs::create_dir_all(site.path().join("archive/moved")).unwrap();
+    std::fs::rename(&old, site.path().join("archive/moved/dispatch-7.txt")).unwrap();
+    let (code, v, err) = ingest_json(&site);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!((&v["new"], &v["removed"]), (&0.into(), &0.into()), "{v}");
+    let store = site.store();
+    assert_eq!(store.article_count().unwrap(), 2);
+    let after = store.article(&before.id).unwrap().unwrap();
+    assert_eq!(after.source_path, "moved/dispatch-7.txt");
+    assert_eq!(after.seq, before.seq);
+}

@@ -329,14 +329,16 @@ enum Kind {
     Other,
 }
 
+/// The Markdown extensions article bodies may use.
+const OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_FOOTNOTES)
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS);
+
 fn blocks(body: &str) -> Vec<Block<'_>> {
-    let opts = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS;
     let mut out: Vec<Block<'_>> = Vec::new();
     let mut depth = 0usize;
-    for ev in Parser::new_ext(body, opts) {
+    for ev in Parser::new_ext(body, OPTIONS) {
         if depth == 0 {
             let kind = match &ev {
                 Event::Start(Tag::Heading {
@@ -392,11 +394,23 @@ fn plain_text(events: &[Event<'_>]) -> String {
             _ => {}
         }
     }
-    s.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    collapse_lines(&s)
+}
+
+/// Each line's words joined by single spaces, blank lines dropped, lines
+/// joined by `\n`; written in one pass, without a vector per line.
+fn collapse_lines(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines() {
+        let before = out.len();
+        if before > 0 {
+            out.push('\n');
+        }
+        if !super::push_words(&mut out, line, false) {
+            out.truncate(before);
+        }
+    }
+    out
 }
 
 fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), ParseError> {
@@ -409,7 +423,7 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
         if a.title.is_empty() {
             a.title = first.text.clone();
             blocks.remove(0);
-        } else if quotes::words(&first.text) == quotes::words(&a.title) {
+        } else if quotes::Words::new(&first.text) == quotes::Words::new(&a.title) {
             blocks.remove(0);
         }
     }
@@ -428,25 +442,22 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
     // repeats what is around it, and this keeps huge files linear.
     // Paragraphs are tokenised on demand: only those near a block quote are
     // ever compared.
-    let sources: Vec<std::cell::OnceCell<Option<quotes::Source>>> =
-        blocks.iter().map(|_| Default::default()).collect();
+    // Line breaks are whitespace to the word and sentence splitters, so the
+    // texts need no copy with spaces for them.
+    let sources: Vec<Option<quotes::Paragraph<'_>>> = blocks
+        .iter()
+        .map(|b| (b.kind != Kind::Quote).then(|| quotes::Paragraph::new(&b.text)))
+        .collect();
     let is_pull: Vec<bool> = (0..blocks.len())
         .map(|i| {
             blocks[i].kind == Kind::Quote && {
-                let q = quotes::words(&blocks[i].text.replace('\n', " "));
-                (i.saturating_sub(QUOTE_REACH)..(i + QUOTE_REACH + 1).min(blocks.len())).any(|j| {
-                    sources[j]
-                        .get_or_init(|| {
-                            let b = &blocks[j];
-                            (b.kind != Kind::Quote)
-                                .then(|| quotes::Source::new(&b.text.replace('\n', " ")))
-                        })
-                        .as_ref()
-                        .is_some_and(|s| s.repeated_by(&q))
-                })
+                let q = quotes::Quote::new(&blocks[i].text);
+                (i.saturating_sub(QUOTE_REACH)..(i + QUOTE_REACH + 1).min(blocks.len()))
+                    .any(|j| sources[j].as_ref().is_some_and(|s| s.repeated_by(&q)))
             }
         })
         .collect();
+    drop(sources);
     let mut kept = Vec::new();
     for (b, pull) in blocks.into_iter().zip(is_pull) {
         if pull {
@@ -473,6 +484,10 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
         .collect::<Vec<_>>()
         .join("\n\n");
     // The article's title is its only H1: body headings start at H2.
+    let raw_html = kept
+        .iter()
+        .flat_map(|b| &b.events)
+        .any(|ev| matches!(ev, Event::Html(_) | Event::InlineHtml(_)));
     let events = kept.into_iter().flat_map(|b| b.events).map(|ev| match ev {
         Event::Start(Tag::Heading {
             level: HeadingLevel::H1,
@@ -492,7 +507,11 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
     });
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
-    a.body_html = super::sanitize::sanitize_html(&html, base);
+    a.body_html = if raw_html {
+        super::sanitize::sanitize_html(&html, base)
+    } else {
+        super::sanitize::sanitize_markdown_html(&html, base)
+    };
     a.title = super::clean_text(&a.title).trim().to_string();
     Ok(())
 }
@@ -657,6 +676,176 @@ mod tests {
             Some("https://news.example.org/i/still.jpg")
         );
         assert_eq!(a.body_text, "Text.");
+    }
+
+    /// Markdown built from pieces that exercise every tag the direct
+    /// sanitizer writes and many it leaves to ammonia: links with odd
+    /// schemes, relative and protocol-relative URLs, titles with quotes,
+    /// entities, no-break spaces, control characters, raw HTML, tables,
+    /// footnotes, task lists, code blocks with languages, nested lists.
+    fn markdown_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "# ",
+                "## ",
+                "###### ",
+                "> ",
+                ">> ",
+                "- ",
+                "* ",
+                "1. ",
+                "3) ",
+                "  - ",
+                "    ",
+                "*",
+                "**",
+                "_",
+                "__",
+                "~~",
+                "`",
+                "```rust\n",
+                "```\n",
+                "~~~ py x\n",
+                "[link](http://x.org/a?b=1&c=2 \"T&amp;'\\\"q\")",
+                "[rel](../a%20b/)",
+                "[sp](<a b>)",
+                "[js](javascript:alert(1))",
+                "[JS](JaVaScRiPt:x)",
+                "[mail](mailto:a@b.c)",
+                "<http://auto.link/x?y&z>",
+                "<a@b.org>",
+                "![alt *x* `c`](/img.png \"t\")",
+                "![](data:image/png;base64,AA)",
+                "[x](HTTP://UP.org/É)",
+                "[x](//proto.rel/x)",
+                "[x](#frag)",
+                "[x](?q=1)",
+                "[x](http://[::1]:bad/)",
+                "[x](ftp://files.org/)",
+                "[x](http://a.org/\u{a0}b)",
+                "[ref]",
+                "\n\n[ref]: https://r.org/ 'ti\"tle'\n",
+                "[x](</p>)",
+                "&nbsp;",
+                "&amp;",
+                "&#39;",
+                "&quot;",
+                "&lt;",
+                "&gt;",
+                "&copy;",
+                "&#128;",
+                "&#13;",
+                "&#0;",
+                "&#xFFFE;",
+                "\u{a0}",
+                "\u{85}",
+                "\u{7f}",
+                "\u{1}",
+                "\u{2028}",
+                "text",
+                "Кино",
+                "e\u{301}",
+                "\"q\"",
+                "'",
+                "<",
+                ">",
+                "&",
+                "\n",
+                "\n\n",
+                "  \n",
+                "\\\n",
+                "\n---\n",
+                "\n***\n",
+                "\n===\n",
+                "<b>raw</b>",
+                "<!-- c -->",
+                "<div>\nblock\n</div>\n",
+                "<br>",
+                "| a | b |\n|---|:-:|\n| c | d |\n",
+                "x[^1]\n\n[^1]: note\n",
+                "- [ ] task\n",
+                "- [x] done\n",
+                "\t",
+                "H~2~O",
+                "^sup^",
+            ]),
+            0..24,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    fn sanitize_both_ways(md: &str, base: Option<&Url>) -> Option<(String, String)> {
+        let events: Vec<Event<'_>> = Parser::new_ext(md, OPTIONS).collect();
+        if events
+            .iter()
+            .any(|ev| matches!(ev, Event::Html(_) | Event::InlineHtml(_)))
+        {
+            return None;
+        }
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        Some((
+            crate::parse::sanitize::sanitize_markdown_html(&html, base),
+            crate::parse::sanitize::sanitize_html(&html, base),
+        ))
+    }
+
+    use proptest::prelude::Strategy;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+        #[test]
+        fn direct_sanitizing_matches_ammonia(md in markdown_text()) {
+            let base = Url::parse("https://news.example.org/2017/08/a/").unwrap();
+            for base in [Some(&base), None] {
+                if let Some((fast, slow)) = sanitize_both_ways(&md, base) {
+                    proptest::prop_assert_eq!(fast, slow, "{:?}", md);
+                }
+            }
+        }
+
+        #[test]
+        fn collapsed_lines_match_split_and_join(
+            s in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "a", "bc", " ", "  ", "\n", "\n\n", "\t", "\u{a0}", "\u{2003}", "\u{85}",
+                    "\r", "\r\n", "\u{2028}", "\u{b}", "\u{c}", "Кино",
+                ]),
+                0..20,
+            )
+        ) {
+            let s = s.concat();
+            let old = s
+                .lines()
+                .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join("\n");
+            proptest::prop_assert_eq!(collapse_lines(&s), old);
+        }
+    }
+
+    #[test]
+    fn direct_sanitizing_covers_the_usual_markdown() {
+        // The fast path must actually be taken for ordinary bodies, and
+        // give ammonia's bytes.
+        let md = "Para with *em*, **strong**, ~~del~~, `code &amp; <x>`, a [link](https://a.org/?x=1&y=2 \"Ti\"tle\") and [rel](/about/)\u{a0}&nbsp;\\\nbreak.\n\n> quoted\n> lines\n\n## Head\n\n1. one\n2. two\n\n5. five\n\n- a\n  - nested ![img *alt*](i.png \"t\")\n\n```rust\nfn x() {}\n```\n\n    indented\n\n---\n\n<mail@ex.org> <https://auto.org/>\n";
+        let base = Url::parse("https://news.example.org/2017/08/a/").unwrap();
+        let events: Vec<Event<'_>> = Parser::new_ext(md, OPTIONS).collect();
+        let mut html = String::new();
+        pulldown_cmark::html::push_html(&mut html, events.into_iter());
+        assert!(
+            crate::parse::sanitize::pulldown_html_direct(&html, Some(&base)).is_some(),
+            "{html}"
+        );
+        let (fast, slow) = sanitize_both_ways(md, Some(&base)).unwrap();
+        assert_eq!(fast, slow);
+        assert!(
+            fast.contains(
+                r#"<a href="https://news.example.org/about/" rel="noopener noreferrer">"#
+            ),
+            "{fast}"
+        );
     }
 
     #[test]

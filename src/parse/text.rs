@@ -82,10 +82,9 @@ fn blocks(input: &str) -> Vec<Block> {
 /// Collapses runs of whitespace (tabs, non-breaking spaces) and drops
 /// zero-width characters that exports leave around lines.
 fn tidy(line: &str) -> String {
-    line.split(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}'))
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut out = String::with_capacity(line.len());
+    super::push_words(&mut out, line, true);
+    out
 }
 
 /// Text comparison for titles: word-for-word, ignoring case and punctuation.
@@ -94,11 +93,16 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 fn is_read_more(line: &str) -> bool {
-    let l = line
-        .trim_end_matches(|c: char| {
-            matches!(c, ':' | '.' | '…' | '»' | '>' | '→') || c.is_whitespace()
-        })
-        .to_lowercase();
+    let l = line.trim_end_matches(|c: char| {
+        matches!(c, ':' | '.' | '…' | '»' | '>' | '→') || c.is_whitespace()
+    });
+    // Runs for every body paragraph: lowercasing never makes a text shorter
+    // in characters, and no header below has more than 19, so longer lines
+    // (prose, at least a byte per character) need no lowercasing.
+    if l.len() > READ_MORE_MAX_CHARS && l.chars().count() > READ_MORE_MAX_CHARS {
+        return false;
+    }
+    let l = l.to_lowercase();
     matches!(
         l.as_str(),
         "read more"
@@ -118,11 +122,20 @@ fn is_read_more(line: &str) -> bool {
     )
 }
 
+/// Characters in the longest header [`is_read_more`] knows.
+const READ_MORE_MAX_CHARS: usize = 19;
+
 /// "Read more: Some title" on one line.
 fn inline_read_more(line: &str) -> Option<&str> {
-    let lower = line.to_lowercase();
     for p in ["read more:", "read also:", "see also:", "related:"] {
-        if lower.starts_with(p) {
+        // Same as testing the lowercased line, without lowercasing every
+        // paragraph: only ASCII letters lowercase to these prefixes' letters
+        // (the Kelvin sign's `k` is in none of them).
+        if line
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        {
             let rest = line[p.len()..].trim();
             return (!rest.is_empty() && rest.len() <= TITLE_MAX).then_some(rest);
         }
@@ -618,23 +631,22 @@ fn split_pull_quotes(paragraphs: Vec<String>) -> (Vec<String>, Vec<String>) {
         .map(|p| !quotes::ends_with_full_stop(p) && p.split_whitespace().count() <= QUOTE_MAX_WORDS)
         .collect();
     // Tokenised on demand: only paragraphs near a candidate are ever needed.
-    let sources: Vec<std::cell::OnceCell<Option<quotes::Source>>> =
-        paragraphs.iter().map(|_| Default::default()).collect();
-    let source = |j: usize| {
-        sources[j]
-            .get_or_init(|| (!candidate[j]).then(|| quotes::Source::new(&paragraphs[j])))
-            .as_ref()
-    };
+    let sources: Vec<Option<quotes::Paragraph<'_>>> = paragraphs
+        .iter()
+        .zip(&candidate)
+        .map(|(p, &c)| (!c).then(|| quotes::Paragraph::new(p)))
+        .collect();
     let is_quote: Vec<bool> = (0..paragraphs.len())
         .map(|i| {
             candidate[i] && {
-                let q = quotes::words(&paragraphs[i]);
+                let q = quotes::Quote::new(&paragraphs[i]);
                 let lo = i.saturating_sub(QUOTE_REACH);
                 let hi = (i + QUOTE_REACH).min(paragraphs.len() - 1);
-                (lo..=hi).any(|j| source(j).is_some_and(|s| s.repeated_by(&q)))
+                (lo..=hi).any(|j| sources[j].as_ref().is_some_and(|s| s.repeated_by(&q)))
             }
         })
         .collect();
+    drop(sources);
     let mut body = Vec::new();
     let mut pulls = Vec::new();
     for (p, q) in paragraphs.into_iter().zip(is_quote) {
@@ -925,6 +937,105 @@ mod tests {
         );
         assert_eq!(a.related, ["Other story", "Third story"]);
         assert_eq!(a.body_text, format!("{P1}\n\n{P2}"));
+    }
+
+    /// Lines that stress the line helpers' shortcuts: Unicode whitespace,
+    /// zero-width characters, the Kelvin sign and dotted capital I (whose
+    /// lowercase changes length), final sigma, headers in any case.
+    fn odd_line() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::collection::vec(
+            proptest::sample::select(vec![
+                "Read more",
+                "READ MORE",
+                "read also:",
+                "See Also",
+                "related",
+                "Related:",
+                "Related Articles",
+                "you might also like",
+                "YOU MAY ALSO LI\u{212A}E",
+                "Читайте также",
+                "ЧИТАТЬ ТАКЖЕ",
+                "см. также",
+                ":",
+                ".",
+                "…",
+                "»",
+                ">",
+                "→",
+                " ",
+                "  ",
+                "\t",
+                "\u{a0}",
+                "\u{2003}",
+                "\u{3000}",
+                "\u{200b}",
+                "\u{2060}",
+                "\u{85}",
+                "İ",
+                "Σ",
+                "x",
+                "Title",
+                "ﬁ",
+                "e\u{301}",
+                "\u{7}",
+            ]),
+            0..8,
+        )
+        .prop_map(|v| v.concat())
+    }
+
+    use proptest::prelude::Strategy;
+
+    proptest::proptest! {
+        #[test]
+        fn line_helpers_match_their_plain_versions(line in odd_line()) {
+            let old_tidy = line
+                .split(|c: char| c.is_whitespace() || matches!(c, '\u{200b}' | '\u{2060}'))
+                .filter(|w| !w.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            proptest::prop_assert_eq!(tidy(&line), old_tidy);
+            for l in [line.as_str(), line.trim()] {
+                // Before the length shortcut: lowercase everything, compare.
+                let lower = l
+                    .trim_end_matches(|c: char| {
+                        matches!(c, ':' | '.' | '…' | '»' | '>' | '→') || c.is_whitespace()
+                    })
+                    .to_lowercase();
+                let known = [
+                    "read more", "read also", "read next", "see also", "related",
+                    "related articles", "related stories", "more on this",
+                    "more on this topic", "you may also like", "you might also like",
+                    "читайте также", "читать также", "см. также",
+                ];
+                proptest::prop_assert_eq!(is_read_more(l), known.contains(&lower.as_str()));
+                // Before the ASCII prefix test: lowercase the line.
+                let old_inline = {
+                    let lower = l.to_lowercase();
+                    ["read more:", "read also:", "see also:", "related:"]
+                        .into_iter()
+                        .find(|p| lower.starts_with(p))
+                        .map(|p| l[p.len()..].trim())
+                        .filter(|r| !r.is_empty() && r.len() <= TITLE_MAX)
+                };
+                proptest::prop_assert_eq!(inline_read_more(l), old_inline);
+            }
+        }
+    }
+
+    #[test]
+    fn read_more_shortcuts_keep_odd_headers() {
+        assert!(is_read_more("YOU MAY ALSO LI\u{212A}E …"));
+        assert!(is_read_more("Читайте также:"));
+        assert!(!is_read_more(
+            "Read more about the ferry and the people who run it"
+        ));
+        assert_eq!(
+            inline_read_more("RELATED: The last caravanserai"),
+            Some("The last caravanserai")
+        );
+        assert_eq!(inline_read_more("Related: "), None);
     }
 
     #[test]

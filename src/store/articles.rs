@@ -63,6 +63,12 @@ pub(super) const MIGRATION_LIVE_ID: &str = r#"
 CREATE INDEX articles_live_id ON articles(id) WHERE removed_at IS NULL;
 "#;
 
+/// The live articles a file feeds (normally one; the oldest wins). No ORDER
+/// BY: ordering by `seq` (or MIN(seq)) made SQLite re-prepare the statement
+/// on every call inside a write transaction, which was most of its cost.
+const LIVE_IDS_OF_SOURCE: &str =
+    "SELECT id, seq FROM articles WHERE source_key = ?1 AND removed_at IS NULL";
+
 /// What the store remembers of one archive file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileState {
@@ -93,7 +99,8 @@ pub struct ParsedFile {
     derived_id: String,
     format: Format,
     article: Article,
-    /// SHA-256 of the article's JSON: what "the content changed" means.
+    /// [`crate::util::content_hash`] of the article's JSON: what "the
+    /// content changed" means.
     content_hash: String,
     /// The stored form of that JSON ([`encode_data`]).
     data: Vec<u8>,
@@ -107,7 +114,7 @@ impl ParsedFile {
         // An Article is strings, lists, options and a date: it always serializes.
         let json = serde_json::to_string(&article).expect("an Article serializes to JSON");
         ParsedFile {
-            content_hash: crate::util::sha256_hex(json.as_bytes()),
+            content_hash: crate::util::content_hash(json.as_bytes()),
             data: encode_data(&json),
             source_path,
             derived_id,
@@ -232,12 +239,14 @@ impl Store {
             // Ids are forever: a file that already feeds a live article keeps
             // that article's id even if its stated id (or canonical URL)
             // changes, so an edit never turns one article into two.
-            let current: Option<String> = tx
-                .prepare_cached(
-                    "SELECT id FROM articles WHERE source_key = ?1 AND removed_at IS NULL ORDER BY seq LIMIT 1",
-                )?
-                .query_row([&v.key], |r| r.get(0))
-                .optional()?;
+            let current: Option<String> = {
+                let mut stmt = tx.prepare_cached(LIVE_IDS_OF_SOURCE)?;
+                let live = stmt.query_map([&v.key], |r| Ok((r.get::<_, i64>(1)?, r.get(0)?)))?;
+                live.collect::<rusqlite::Result<Vec<(i64, String)>>>()?
+                    .into_iter()
+                    .min()
+                    .map(|(_, id)| id)
+            };
             let id = current
                 .or_else(|| parsed.article.explicit_id.clone())
                 .or_else(|| batch.moved_from.get(&v.hash).cloned())
@@ -306,7 +315,11 @@ impl Store {
                     changed = true;
                 }
                 Some((old_hash, removed_at)) => {
-                    let content_changed = old_hash != *content_hash;
+                    // A hash from before content_hash: compare the old way,
+                    // on the JSON this version stores.
+                    let content_changed = !crate::util::same_hash(&old_hash, content_hash, || {
+                        lz4_flex::decompress_size_prepended(data).unwrap_or_default()
+                    });
                     tx.prepare_cached(
                         "UPDATE articles SET source_key = ?2, source_path = ?3, format = ?4, title = ?5,
                              published = ?6, content_hash = ?7, data = ?8, removed_at = NULL,
@@ -767,5 +780,72 @@ mod tests {
         let seqs: Vec<i64> = s.articles().unwrap().iter().map(|a| a.seq).collect();
         assert_eq!(seqs, [1, 2, 3]);
         assert_eq!(s.article("d").unwrap().unwrap().seq, 3);
+    }
+
+    #[test]
+    fn content_hash_from_an_older_newsdesk_is_compared_the_old_way() {
+        let mut s = Store::open_in_memory().unwrap();
+        let b = IngestBatch {
+            versions: vec![version("a.txt", "h1", None, "A")],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        // Stores written by earlier builds kept SHA-256 hex of the JSON.
+        let json = serde_json::to_string(&s.article("a").unwrap().unwrap().article).unwrap();
+        s.conn()
+            .execute(
+                "UPDATE articles SET content_hash = ?1",
+                [crate::util::sha256_hex(json.as_bytes())],
+            )
+            .unwrap();
+        let again = IngestBatch {
+            versions: vec![version("a.txt", "h2", None, "A")],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&again, t("2026-01-02T00:00:00Z")).unwrap();
+        assert_eq!(
+            (o.updated, o.unchanged),
+            (0, 1),
+            "same content is not an update"
+        );
+        let stored: String = s
+            .conn()
+            .query_row("SELECT content_hash FROM articles", [], |r| r.get(0))
+            .unwrap();
+        assert!(stored.starts_with("xxh3:"), "{stored}");
+        let a = s.article("a").unwrap().unwrap();
+        assert_eq!(a.updated_at, t("2026-01-01T00:00:00Z"));
+
+        s.conn()
+            .execute(
+                "UPDATE articles SET content_hash = ?1",
+                [crate::util::sha256_hex(json.as_bytes())],
+            )
+            .unwrap();
+        let edited = IngestBatch {
+            versions: vec![version("a.txt", "h3", None, "A, edited")],
+            ..Default::default()
+        };
+        let o = s.apply_ingest(&edited, t("2026-01-03T00:00:00Z")).unwrap();
+        assert_eq!((o.updated, o.unchanged), (1, 0));
+    }
+
+    #[test]
+    fn per_file_id_lookup_is_not_re_prepared_on_every_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("x.db")).unwrap();
+        let versions = (0..50)
+            .map(|i| version(&format!("f{i}.txt"), &format!("h{i}"), None, "T"))
+            .collect();
+        let b = IngestBatch {
+            versions,
+            ..Default::default()
+        };
+        assert_eq!(
+            s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap().new,
+            50
+        );
+        let stmt = s.conn().prepare_cached(LIVE_IDS_OF_SOURCE).unwrap();
+        assert_eq!(stmt.get_status(rusqlite::StatementStatus::RePrepare), 0);
     }
 }
