@@ -81,14 +81,19 @@ fn second_ingest_of_a_thousand_files_parses_nothing() {
     assert_eq!(v["rejected"], serde_json::json!([]), "{v}");
 }
 
+/// Moves a file's mtime without changing its bytes.
+fn touch(p: &std::path::Path) {
+    let f = std::fs::File::options().write(true).open(p).unwrap();
+    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
+        .unwrap();
+}
+
 #[test]
 fn touched_but_identical_file_is_read_but_not_reparsed() {
     let site = Site::new();
     let p = site.write("a.txt", text_article(1));
     ingest_json(&site);
-    let f = std::fs::File::options().write(true).open(&p).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
-        .unwrap();
+    touch(&p);
     let (_, v, _) = ingest_json(&site);
     assert_eq!((&v["parsed"], &v["updated"]), (&0.into(), &0.into()), "{v}");
 }
@@ -255,9 +260,7 @@ fn touched_file_with_a_hash_from_an_older_newsdesk_is_not_reparsed() {
     let p = site.write("a.txt", text_article(1));
     ingest_json(&site);
     make_file_hashes_legacy(&site);
-    let f = std::fs::File::options().write(true).open(&p).unwrap();
-    f.set_modified(std::time::SystemTime::now() + std::time::Duration::from_secs(5))
-        .unwrap();
+    touch(&p);
     let (_, v, _) = ingest_json(&site);
     assert_eq!((&v["parsed"], &v["updated"]), (&0.into(), &0.into()), "{v}");
 }

@@ -90,6 +90,27 @@ pub fn attr_allowed(tag: &str, attr: &str) -> bool {
 /// against; without one, relative links are dropped (a feed reader could not
 /// follow them anyway).
 pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
+    // Building the allow-lists costs about as much as cleaning a short body,
+    // so each thread builds them once and only the base changes per call.
+    thread_local! {
+        static BUILDER: std::cell::RefCell<ammonia::Builder<'static>> =
+            std::cell::RefCell::new(builder());
+    }
+    let clean = BUILDER.with_borrow_mut(|b| {
+        match base {
+            Some(base) => {
+                b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
+            }
+            None => {
+                b.url_relative(ammonia::UrlRelative::Deny);
+            }
+        }
+        b.clean(html).to_string()
+    });
+    crate::util::strip_xml_invalid(&clean).into_owned()
+}
+
+fn builder() -> ammonia::Builder<'static> {
     let mut b = ammonia::Builder::default();
     b.tags(TAGS.iter().copied().collect())
         .link_rel(Some("noopener noreferrer"))
@@ -103,16 +124,7 @@ pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
             .map(|(tag, attrs)| (*tag, attrs.iter().copied().collect()))
             .collect(),
     );
-    match base {
-        Some(base) => {
-            b.url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()));
-        }
-        None => {
-            b.url_relative(ammonia::UrlRelative::Deny);
-        }
-    }
-    let clean = b.clean(html).to_string();
-    crate::util::strip_xml_invalid(&clean).into_owned()
+    b
 }
 
 /// Plain-text paragraphs as sanitized `<p>` elements, one per line: the
@@ -494,6 +506,17 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("noopener"), "{out}");
+    }
+
+    #[test]
+    fn each_call_uses_its_own_base() {
+        let html = r#"<a href="x/">x</a>"#;
+        let a = Url::parse("https://a.example/1/").unwrap();
+        let b = Url::parse("https://b.example/2/").unwrap();
+        assert!(sanitize_html(html, Some(&a)).contains("https://a.example/1/x/"));
+        assert!(sanitize_html(html, Some(&b)).contains("https://b.example/2/x/"));
+        assert!(!sanitize_html(html, None).contains("href"));
+        assert!(sanitize_html(html, Some(&a)).contains("https://a.example/1/x/"));
     }
 
     #[test]

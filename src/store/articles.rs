@@ -571,20 +571,29 @@ mod tests {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
     }
 
+    /// One ingest pass of just these versions at `now`.
+    fn apply(s: &mut Store, versions: Vec<NewFileVersion>, now: DateTime<Utc>) -> IngestOutcome {
+        let b = IngestBatch {
+            versions,
+            ..Default::default()
+        };
+        s.apply_ingest(&b, now).unwrap()
+    }
+
     #[test]
     fn new_then_updated_keeps_archived_at_and_moves_updated_at() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h1", None, "A")],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        let o = apply(
+            &mut s,
+            vec![version("a.txt", "h1", None, "A")],
+            t("2026-01-01T00:00:00Z"),
+        );
         assert_eq!((o.new, o.updated), (1, 0));
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h2", None, "A2")],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-02-01T00:00:00Z")).unwrap();
+        let o = apply(
+            &mut s,
+            vec![version("a.txt", "h2", None, "A2")],
+            t("2026-02-01T00:00:00Z"),
+        );
         assert_eq!((o.new, o.updated), (0, 1));
         let a = s.article("a").unwrap().unwrap();
         assert_eq!(a.archived_at, t("2026-01-01T00:00:00Z"));
@@ -610,11 +619,7 @@ mod tests {
             )),
             ..version("a.txt", "h1", None, "Compressed")
         };
-        let b = IngestBatch {
-            versions: vec![v],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        apply(&mut s, vec![v], t("2026-01-01T00:00:00Z"));
         let (kind, len): (String, i64) = s
             .conn()
             .query_row("SELECT typeof(data), length(data) FROM articles", [], |r| {
@@ -653,11 +658,11 @@ mod tests {
     #[test]
     fn moved_file_with_same_bytes_keeps_its_derived_id() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![version("old.txt", "h", None, "A")],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        apply(
+            &mut s,
+            vec![version("old.txt", "h", None, "A")],
+            t("2026-01-01T00:00:00Z"),
+        );
         let b = IngestBatch {
             versions: vec![version("new.txt", "h", None, "A")],
             removed: vec!["old.txt".into()],
@@ -676,14 +681,14 @@ mod tests {
     #[test]
     fn two_files_claiming_one_id_reject_the_second() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![
+        let o = apply(
+            &mut s,
+            vec![
                 version("a.txt", "h1", Some("x"), "A"),
                 version("b.txt", "h2", Some("x"), "B"),
             ],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+            t("2026-01-01T00:00:00Z"),
+        );
         assert_eq!(o.new, 1);
         assert_eq!(o.rejected.len(), 1);
         assert!(o.rejected[0].1.contains("a.txt"));
@@ -693,16 +698,16 @@ mod tests {
     #[test]
     fn changed_explicit_id_keeps_the_stored_id() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h1", Some("x"), "A")],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h2", Some("y"), "A2")],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        apply(
+            &mut s,
+            vec![version("a.txt", "h1", Some("x"), "A")],
+            t("2026-01-01T00:00:00Z"),
+        );
+        let o = apply(
+            &mut s,
+            vec![version("a.txt", "h2", Some("y"), "A2")],
+            t("2026-01-02T00:00:00Z"),
+        );
         assert_eq!((o.new, o.updated), (0, 1));
         let all = s.articles().unwrap();
         assert_eq!(all.len(), 1);
@@ -715,11 +720,11 @@ mod tests {
     #[test]
     fn removed_file_hides_its_article() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h1", None, "A")],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        apply(
+            &mut s,
+            vec![version("a.txt", "h1", None, "A")],
+            t("2026-01-01T00:00:00Z"),
+        );
         let b = IngestBatch {
             removed: vec!["a.txt".into()],
             ..Default::default()
@@ -733,16 +738,16 @@ mod tests {
     #[test]
     fn id_owned_by_a_live_file_from_an_earlier_pass_rejects_the_newcomer() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h1", Some("x"), "A")],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
-        let b = IngestBatch {
-            versions: vec![version("b.txt", "h2", Some("x"), "B")],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        apply(
+            &mut s,
+            vec![version("a.txt", "h1", Some("x"), "A")],
+            t("2026-01-01T00:00:00Z"),
+        );
+        let o = apply(
+            &mut s,
+            vec![version("b.txt", "h2", Some("x"), "B")],
+            t("2026-01-02T00:00:00Z"),
+        );
         assert_eq!((o.new, o.updated, o.rejected.len()), (0, 0, 1));
         assert!(o.rejected[0].1.contains("a.txt"), "{:?}", o.rejected);
         assert_eq!(s.article("x").unwrap().unwrap().article.title, "A");
@@ -751,28 +756,28 @@ mod tests {
     #[test]
     fn id_of_a_removed_article_is_taken_back_by_another_file_with_its_seq() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![
+        apply(
+            &mut s,
+            vec![
                 version("a.txt", "h1", Some("x"), "A"),
                 version("c.txt", "h3", None, "C"),
             ],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+            t("2026-01-01T00:00:00Z"),
+        );
         let seq = s.article("x").unwrap().unwrap().seq;
         let b = IngestBatch {
             removed: vec!["a.txt".into()],
             ..Default::default()
         };
         s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
-        let b = IngestBatch {
-            versions: vec![
+        let o = apply(
+            &mut s,
+            vec![
                 version("b.txt", "h2", Some("x"), "B"),
                 version("d.txt", "h4", None, "D"),
             ],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-01-03T00:00:00Z")).unwrap();
+            t("2026-01-03T00:00:00Z"),
+        );
         assert_eq!((o.new, o.updated, o.rejected.len()), (1, 1, 0), "{o:?}");
         let x = s.article("x").unwrap().unwrap();
         assert_eq!((x.article.title.as_str(), x.seq), ("B", seq));
@@ -785,24 +790,27 @@ mod tests {
     #[test]
     fn content_hash_from_an_older_newsdesk_is_compared_the_old_way() {
         let mut s = Store::open_in_memory().unwrap();
-        let b = IngestBatch {
-            versions: vec![version("a.txt", "h1", None, "A")],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-01T00:00:00Z")).unwrap();
+        apply(
+            &mut s,
+            vec![version("a.txt", "h1", None, "A")],
+            t("2026-01-01T00:00:00Z"),
+        );
         // Stores written by earlier builds kept SHA-256 hex of the JSON.
         let json = serde_json::to_string(&s.article("a").unwrap().unwrap().article).unwrap();
-        s.conn()
-            .execute(
-                "UPDATE articles SET content_hash = ?1",
-                [crate::util::sha256_hex(json.as_bytes())],
-            )
-            .unwrap();
-        let again = IngestBatch {
-            versions: vec![version("a.txt", "h2", None, "A")],
-            ..Default::default()
+        let make_legacy = |s: &Store| {
+            s.conn()
+                .execute(
+                    "UPDATE articles SET content_hash = ?1",
+                    [crate::util::sha256_hex(json.as_bytes())],
+                )
+                .unwrap()
         };
-        let o = s.apply_ingest(&again, t("2026-01-02T00:00:00Z")).unwrap();
+        make_legacy(&s);
+        let o = apply(
+            &mut s,
+            vec![version("a.txt", "h2", None, "A")],
+            t("2026-01-02T00:00:00Z"),
+        );
         assert_eq!(
             (o.updated, o.unchanged),
             (0, 1),
@@ -816,17 +824,12 @@ mod tests {
         let a = s.article("a").unwrap().unwrap();
         assert_eq!(a.updated_at, t("2026-01-01T00:00:00Z"));
 
-        s.conn()
-            .execute(
-                "UPDATE articles SET content_hash = ?1",
-                [crate::util::sha256_hex(json.as_bytes())],
-            )
-            .unwrap();
-        let edited = IngestBatch {
-            versions: vec![version("a.txt", "h3", None, "A, edited")],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&edited, t("2026-01-03T00:00:00Z")).unwrap();
+        make_legacy(&s);
+        let o = apply(
+            &mut s,
+            vec![version("a.txt", "h3", None, "A, edited")],
+            t("2026-01-03T00:00:00Z"),
+        );
         assert_eq!((o.updated, o.unchanged), (1, 0));
     }
 

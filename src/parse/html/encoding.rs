@@ -19,7 +19,8 @@ pub fn decode(bytes: &[u8]) -> (String, &'static Encoding) {
             enc,
         );
     }
-    let utf8_ok = std::str::from_utf8(bytes).is_ok();
+    let utf8 = std::str::from_utf8(bytes).ok();
+    let utf8_ok = utf8.is_some();
     let enc = match declared(&bytes[..bytes.len().min(PRESCAN)]) {
         // A page that is valid UTF-8 with non-ASCII text is UTF-8 whatever it
         // claims: pages are often re-saved as UTF-8 and keep the old meta tag.
@@ -30,6 +31,10 @@ pub fn decode(bytes: &[u8]) -> (String, &'static Encoding) {
         None if utf8_ok => UTF_8,
         None => detect(bytes),
     };
+    if let Some(text) = utf8.filter(|_| enc == UTF_8) {
+        // Already validated: decoding it again would only copy it.
+        return (text.to_owned(), enc);
+    }
     (enc.decode_without_bom_handling(bytes).0.into_owned(), enc)
 }
 
@@ -87,10 +92,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
     if from >= hay.len() {
         return None;
     }
-    hay[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(&hay[from..], needle).map(|p| p + from)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use scraper::{ElementRef, Html};
 
 use super::clean::{self, Chrome};
 use super::metadata::Meta;
-use super::{norm, text};
+use super::{lower, norm, norm_append, text};
 
 /// The body as found, before sanitizing.
 #[derive(Debug, Default)]
@@ -30,9 +30,9 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         related: related_titles(doc, meta.title.as_deref()),
         ..Body::default()
     };
-    clean::drop_chrome(doc);
+    let lens = clean::drop_chrome(doc);
 
-    let mut html = container(doc).unwrap_or_else(|| score_body(doc));
+    let mut html = container(doc, &lens).unwrap_or_else(|| score_body(doc));
     let mut blocks;
     (html, blocks) = post_clean(&html, meta, &mut body.related);
     if blocks.is_empty() {
@@ -54,13 +54,17 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         body.from_json_ld = true;
     }
     // Pull quotes found in the page only count if they repeat the body.
-    let body_text = blocks.join(" ");
-    let squash = |s: &str| norm(s).to_lowercase();
-    let hay = squash(&body_text);
-    body.pull_quotes.retain(|q| {
-        let q = squash(q.trim_matches(|c: char| c.is_whitespace() || "\"“”«»'‘’".contains(c)));
-        q.chars().count() >= 12 && hay.contains(&q)
-    });
+    if !body.pull_quotes.is_empty() {
+        // The blocks are whitespace-normalised already, so their join is too.
+        let hay = lower(&blocks.join(" "));
+        body.pull_quotes.retain(|q| {
+            let q =
+                lower(&norm(q.trim_matches(|c: char| {
+                    c.is_whitespace() || "\"“”«»'‘’".contains(c)
+                })));
+            q.chars().count() >= 12 && hay.contains(&q)
+        });
+    }
     let (html, quotes) = repeated_blockquotes(&html);
     body.pull_quotes.extend(quotes);
     body.pull_quotes = dedupe(std::mem::take(&mut body.pull_quotes));
@@ -160,10 +164,10 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
 }
 
 /// A single container that holds most of the page's text.
-fn container(doc: &Html) -> Option<String> {
+fn container(doc: &Html, lens: &clean::TextLens) -> Option<String> {
     let root = doc.root_element();
-    let total = clean::plain_len(root).max(1);
-    let big = |e: &ElementRef<'_>, pct: usize| clean::plain_len(*e) * 100 >= total * pct;
+    let total = lens.plain(root).max(1);
+    let big = |e: &ElementRef<'_>, pct: usize| lens.plain(*e) * 100 >= total * pct;
 
     // Some sites split the body over several `articleBody` elements.
     let bodies: Vec<ElementRef<'_>> = doc
@@ -176,7 +180,7 @@ fn container(doc: &Html) -> Option<String> {
             })
         })
         .collect();
-    let bodies_len: usize = bodies.iter().map(|b| clean::plain_len(*b)).sum();
+    let bodies_len: usize = bodies.iter().map(|b| lens.plain(*b)).sum();
     if !bodies.is_empty() && bodies_len * 100 >= total * 30 {
         return Some(
             bodies
@@ -233,7 +237,8 @@ fn score_body(doc: &Html) -> String {
 fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Vec<String>) {
     let mut frag = Html::parse_fragment(html);
     let root = frag.root_element();
-    let body_len = clean::text_len(root).max(1);
+    let lens = clean::TextLens::of(root);
+    let body_len = lens.text(root).max(1);
     let title = meta.title.as_deref().map(|t| norm(t).to_lowercase());
     let standfirst = meta.description.as_deref().map(|t| norm(t).to_lowercase());
     let authors: Vec<String> = meta.authors.iter().map(|a| a.to_lowercase()).collect();
@@ -243,27 +248,38 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
     stack.reverse();
     while let Some(el) = stack.pop() {
         let name = el.value().name();
-        let len = clean::text_len(el);
+        let len = lens.text(el);
         // Every check on the text itself is about short blocks.
         let t = if len < 400 {
-            norm(&el.text().collect::<String>())
+            let mut t = String::new();
+            let mut gap = false;
+            for piece in el.text() {
+                norm_append(piece, &mut t, &mut gap);
+            }
+            t
         } else {
             String::from("…")
         };
-        let lt = t.to_lowercase();
         let has_block_child = el.child_elements().any(|c| {
             matches!(
                 c.value().name(),
                 "p" | "div" | "ul" | "ol" | "table" | "section" | "blockquote" | "figure"
             )
         });
+        let links = lens.links(el);
+        // The lowercased text, only where a check below reads it.
+        let lt = if len > 0 && !has_block_child && (len < 120 || (links > 0 && len < 300)) {
+            lower(&t)
+        } else {
+            String::new()
+        };
         let mut remove = false;
         if t.is_empty() {
             remove = !matches!(
                 name,
                 "img" | "figure" | "picture" | "br" | "hr" | "table" | "tr" | "td"
             ) && el.select(sel!("img")).next().is_none();
-        } else if Some(&lt) == title.as_ref() || Some(&lt) == standfirst.as_ref() {
+        } else if lower_is(&t, title.as_deref()) || lower_is(&t, standfirst.as_deref()) {
             remove = true;
         } else if !has_block_child && len < 120 {
             let byline = authors.iter().any(|a| lt.contains(a.as_str()))
@@ -273,7 +289,6 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
                 && super::metadata::parse_any_date(&t) == meta.date;
             remove = byline || dateline;
         }
-        let links: usize = el.select(anchors).map(clean::text_len).sum();
         if !remove && len > 0 && !has_block_child {
             let prefixes = [
                 "read more",
@@ -287,7 +302,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
                 "more:",
                 "watch:",
             ];
-            if prefixes.iter().any(|p| lt.starts_with(p)) && links > 0 && len < 300 {
+            if links > 0 && len < 300 && prefixes.iter().any(|p| lt.starts_with(p)) {
                 for a in el.select(anchors) {
                     let at = norm(&a.text().collect::<String>());
                     if at.split_whitespace().count() >= 3 {
@@ -326,6 +341,30 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
     // parsing the result again gives the same blocks at twice the cost.
     let root = frag.root_element();
     (root.inner_html(), text::blocks_of(root))
+}
+
+/// Whether `lower(t) == want`, without building the lowercase string: it
+/// runs for every short element of the body and nearly always differs at
+/// the first characters.
+fn lower_is(t: &str, want: Option<&str>) -> bool {
+    let Some(want) = want else {
+        return false;
+    };
+    let mut want_chars = want.chars();
+    for c in t.chars() {
+        // Σ is the one character `str::to_lowercase` maps by its
+        // neighbours; the characters before it map on their own, so a
+        // difference found before it is a difference.
+        if c == 'Σ' {
+            return lower(t) == want;
+        }
+        for l in c.to_lowercase() {
+            if want_chars.next() != Some(l) {
+                return false;
+            }
+        }
+    }
+    want_chars.next().is_none()
 }
 
 /// JSON-LD `articleBody` wins when it is complete (not cut off with an
@@ -458,4 +497,30 @@ pub fn token_f1(got: &[String], want: &[String]) -> f64 {
     let p = hit as f64 / got.len() as f64;
     let r = hit as f64 / want.len() as f64;
     2.0 * p * r / (p + r)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn lower_is_compares_with_the_lowercased_text(
+            t in "[A-Za-zΣσςΑİІЖж \u{301}]{0,12}|\\PC{0,20}",
+            other in "[a-zσςαi̇іж \u{301}]{0,12}"
+        ) {
+            let lt = lower(&t);
+            proptest::prop_assert!(lower_is(&t, Some(&lt)));
+            proptest::prop_assert_eq!(lower_is(&t, Some(&other)), lt == other);
+            proptest::prop_assert!(!lower_is(&t, None));
+        }
+    }
+
+    #[test]
+    fn lower_is_handles_final_sigma_and_dotted_i() {
+        assert!(lower_is("ΟΔΟΣ", Some("οδος")));
+        assert!(!lower_is("ΟΔΟΣ", Some("οδοσ")));
+        assert!(lower_is("İstanbul", Some("i\u{307}stanbul")));
+        assert!(!lower_is("Title", Some("title ")));
+    }
 }

@@ -64,6 +64,14 @@ const CLOSES_P: &[&str] = &[
 
 /// Returns the page with tags nested deeper than `max` removed (text kept).
 pub fn limit_depth(html: &str, max: usize) -> Cow<'_, str> {
+    // Nesting deeper than `max` takes more than `max` start tags, so a page
+    // with no more `<` than that (most article pages) is fine as it is.
+    if memchr::memchr_iter(b'<', html.as_bytes())
+        .nth(max)
+        .is_none()
+    {
+        return Cow::Borrowed(html);
+    }
     if walk(html, max, None) {
         let mut out = String::with_capacity(html.len());
         walk(html, max, Some(&mut out));
@@ -105,7 +113,7 @@ fn walk(html: &str, max: usize, mut out: Option<&mut String>) -> bool {
         }
         let end = tag_end(b, name_start + name_len);
         let name = &html[name_start..name_start + name_len];
-        let lname = name.to_ascii_lowercase();
+        let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
         let mut drop_tag = false;
         if closing {
             if let Some(pos) = stack
@@ -117,31 +125,29 @@ fn walk(html: &str, max: usize, mut out: Option<&mut String>) -> bool {
             }
         } else {
             let self_closing = b[..end].ends_with(b"/>");
-            if CLOSES_P.contains(&lname.as_str())
+            if is(CLOSES_P)
                 && stack
                     .last()
                     .is_some_and(|(n, _)| n.eq_ignore_ascii_case("p"))
             {
                 stack.pop();
             }
-            if matches!(
-                lname.as_str(),
-                "li" | "dt" | "dd" | "tr" | "td" | "th" | "option"
-            ) && stack
-                .last()
-                .is_some_and(|(n, _)| n.eq_ignore_ascii_case(&lname))
+            if is(&["li", "dt", "dd", "tr", "td", "th", "option"])
+                && stack
+                    .last()
+                    .is_some_and(|(n, _)| n.eq_ignore_ascii_case(name))
             {
                 stack.pop();
             }
-            if !VOID.contains(&lname.as_str()) && !self_closing {
+            if !is(VOID) && !self_closing {
                 let kept = stack.len() < max;
                 drop_tag = !kept;
                 stack.push((name, kept));
             }
-            if RAW_TEXT.contains(&lname.as_str()) {
+            if is(RAW_TEXT) {
                 // Skip the element's raw content up to its end tag, which the
                 // closing-tag branch then handles.
-                let close = format!("</{lname}");
+                let close = format!("</{}", name.to_ascii_lowercase());
                 let lower_hit = find_ci(b, close.as_bytes(), end);
                 if drop_tag {
                     too_deep = true;
@@ -195,21 +201,23 @@ fn tag_end(b: &[u8], from: usize) -> usize {
 }
 
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|c| *c == needle)
+    memchr::memchr(needle, hay)
 }
 
 fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| p + from)
+    memchr::memmem::find(hay.get(from..)?, needle).map(|p| p + from)
 }
 
+/// First case-insensitive match of `needle` (which starts with `<`) at or
+/// after `from`.
 fn find_ci(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    hay.get(from..)?
-        .windows(needle.len())
-        .position(|w| w.eq_ignore_ascii_case(needle))
+    debug_assert_eq!(needle.first(), Some(&b'<'));
+    memchr::memchr_iter(b'<', hay.get(from..)?)
         .map(|p| p + from)
+        .find(|&p| {
+            hay.get(p..p + needle.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(needle))
+        })
 }
 
 #[cfg(test)]
@@ -229,6 +237,43 @@ mod tests {
         assert_eq!(out.matches("<div>").count(), 10);
         assert_eq!(out.matches("</div>").count(), 10);
         assert!(out.contains("deep text"));
+    }
+
+    #[test]
+    fn raw_text_end_tags_are_found_in_any_case() {
+        let page = "<div><div><div><SCRIPT>if (a<b) { x('<div>') }</ScRiPt >after</div>";
+        assert_eq!(
+            limit_depth(page, 2),
+            "<div><div>if (a<b) { x('<div>') }after"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn searches_match_a_plain_scan(hay in "[<>/a-cA-C ]{0,40}", needle in "[a-cA-C/]{0,3}", from in 0usize..45) {
+            let hay = hay.as_bytes();
+            let needle = format!("<{needle}");
+            let needle = needle.as_bytes();
+            let plain = |ci: bool| {
+                hay.get(from..)?
+                    .windows(needle.len())
+                    .position(|w| if ci { w.eq_ignore_ascii_case(needle) } else { w == needle })
+                    .map(|p| p + from)
+            };
+            proptest::prop_assert_eq!(find(hay, needle, from), plain(false));
+            proptest::prop_assert_eq!(find_ci(hay, needle, from), plain(true));
+        }
+    }
+
+    #[test]
+    fn the_limit_itself_is_kept() {
+        let at = format!("{}x", "<b>".repeat(10));
+        assert!(matches!(limit_depth(&at, 10), Cow::Borrowed(_)));
+        let over = format!("{}x", "<b>".repeat(11));
+        assert_eq!(limit_depth(&over, 10), format!("{}x", "<b>".repeat(10)));
+        // Many tags, none deep: the full scan runs and keeps everything.
+        let flat = "<p>a</p>".repeat(40);
+        assert!(matches!(limit_depth(&flat, 10), Cow::Borrowed(_)));
     }
 
     #[test]

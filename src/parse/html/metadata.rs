@@ -630,6 +630,16 @@ pub fn absolute(href: &str, base: Option<&Url>) -> Option<String> {
 /// "20210302", "30/09/2022 - 14:12", "Posted on July 14, 2023", "9 August
 /// 2017". The article's own calendar date (in its own timezone) is returned.
 pub fn parse_any_date(raw: &str) -> Option<NaiveDate> {
+    // Every form below needs the year in ASCII digits (chrono, `str::parse`
+    // and the numeric regex's captures all read only those), and extraction
+    // asks this of every short block of every page.
+    if !raw.bytes().any(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    parse_any_date_inner(raw)
+}
+
+fn parse_any_date_inner(raw: &str) -> Option<NaiveDate> {
     use crate::parse::date::parse_date;
     let s = norm(raw);
     if s.is_empty() || s.len() > 200 {
@@ -696,4 +706,31 @@ fn regex_date() -> &'static regex::Regex {
     RE.get_or_init(|| {
         regex::Regex::new(r"\b(\d{1,2})[./](\d{1,2})[./](\d{4})\b").expect("static regex")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn text_without_ascii_digits_is_never_a_date(
+            s in "((January|May|Sept\\.?|мая|октября|Monday|г\\.|года|[٠-٩]{1,4}|[０-９]{1,4}|[A-Za-z]{1,9}|[ ,./|-]){1,6})|\\PC{0,30}"
+        ) {
+            if !s.bytes().any(|b| b.is_ascii_digit()) {
+                proptest::prop_assert_eq!(parse_any_date_inner(&s), None);
+            }
+        }
+    }
+
+    #[test]
+    fn digit_check_keeps_real_dates() {
+        assert_eq!(
+            parse_any_date("9 мая 2017 г."),
+            NaiveDate::from_ymd_opt(2017, 5, 9)
+        );
+        assert_eq!(parse_any_date("٠٩/٠٨/٢٠١٧"), None);
+        assert_eq!(parse_any_date_inner("٠٩/٠٨/٢٠١٧"), None);
+        assert_eq!(parse_any_date("Tuesday, the ninth of August"), None);
+    }
 }
