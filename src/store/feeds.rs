@@ -541,6 +541,7 @@ mod tests {
 
 #[cfg(test)]
 mod raw_tests {
+    use super::super::StoredData;
     use super::*;
 
     #[test]
@@ -570,6 +571,13 @@ mod raw_tests {
             };
             let a = raw.decode(true).unwrap();
             assert_eq!(a.article, full);
+            // Unpacked like the articles store's own reader does.
+            let theirs = if packed {
+                StoredData::packed(&json)
+            } else {
+                StoredData::plain(&json)
+            };
+            assert_eq!(theirs.decode::<Article>().unwrap(), a.article);
             assert_eq!((a.id.as_str(), a.seq, a.format), ("a", 7, Format::Markdown));
             let lite = raw.decode(false).unwrap();
             assert_eq!(
