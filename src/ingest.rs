@@ -224,14 +224,16 @@ pub fn ingest(
 
     // Merge the two key-sorted lists: which files on disk changed (or are
     // new), and which known files are gone.
-    let mut changed: Vec<&FoundFile> = Vec::new();
+    // Changed files, and whether the store knows them (only those have a
+    // hash to look up: a cold ingest asks nothing per file).
+    let mut changed: Vec<(&FoundFile, bool)> = Vec::new();
     let mut gone_keys: Vec<&str> = Vec::new();
     let (mut i, mut j) = (0, 0);
     while i < found.len() || j < known.len() {
         match (found.get(i), known.get(j)) {
             (Some(f), Some((k, size, mtime))) => match f.key.as_str().cmp(k.as_str()) {
                 std::cmp::Ordering::Less => {
-                    changed.push(f);
+                    changed.push((f, false));
                     i += 1;
                 }
                 std::cmp::Ordering::Greater => {
@@ -240,14 +242,14 @@ pub fn ingest(
                 }
                 std::cmp::Ordering::Equal => {
                     if opts.force || f.size != *size || f.mtime_ns != *mtime {
-                        changed.push(f);
+                        changed.push((f, true));
                     }
                     i += 1;
                     j += 1;
                 }
             },
             (Some(f), None) => {
-                changed.push(f);
+                changed.push((f, false));
                 i += 1;
             }
             (None, Some((k, _, _))) => {
@@ -279,7 +281,14 @@ pub fn ingest(
     let gone: HashSet<String> = gone_keys.iter().map(|k| k.to_string()).collect();
     let candidates: Vec<(&FoundFile, Option<String>)> = changed
         .into_iter()
-        .map(|f| Ok((f, store.file_state(&f.key)?.map(|s| s.hash))))
+        .map(|(f, known)| {
+            let hash = if known {
+                store.file_state(&f.key)?.map(|s| s.hash)
+            } else {
+                None
+            };
+            Ok((f, hash))
+        })
         .collect::<Result<_>>()?;
 
     let base_url = config.site.base_url.clone();

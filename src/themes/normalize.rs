@@ -23,27 +23,27 @@ pub fn fold_into(text: &str, out: &mut String) -> usize {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        // Fast path: a run of ASCII letters and digits is copied and
-        // lowercased in place (most archive text is mostly ASCII).
-        if b.is_ascii_alphanumeric() {
-            let start = i;
-            while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
-                i += 1;
-            }
-            let at = f.out.len();
-            f.out.push_str(&text[start..i]);
-            f.out[at..].make_ascii_lowercase();
-            f.in_word = true;
-            continue;
-        }
-        if b.is_ascii() {
-            i += 1;
-            if b == b'\'' || b == b'`' {
-                f.apostrophe(&text[i..]);
-            } else {
+        // Fast path (most archive text is mostly ASCII): one table lookup
+        // per byte gives the folded letter or digit, or says the byte ends
+        // the word; apostrophes and non-ASCII take the general path.
+        match ASCII_FOLD[usize::from(b)] {
+            SEPARATOR => {
                 f.end_word();
+                i += 1;
+                continue;
             }
-            continue;
+            APOSTROPHE => {
+                i += 1;
+                f.apostrophe(&text[i..]);
+                continue;
+            }
+            NOT_ASCII => {}
+            folded => {
+                f.out.push(char::from(folded));
+                f.in_word = true;
+                i += 1;
+                continue;
+            }
         }
         let c = text[i..].chars().next().unwrap_or(' ');
         i += c.len_utf8();
@@ -74,6 +74,31 @@ pub fn fold(text: &str) -> String {
     fold_into(text, &mut s);
     s
 }
+
+const SEPARATOR: u8 = 0;
+const APOSTROPHE: u8 = 1;
+const NOT_ASCII: u8 = 2;
+
+/// For each byte: its folded form if it is an ASCII letter or digit
+/// (lowercase), else what it does to the word being built.
+static ASCII_FOLD: [u8; 256] = {
+    let mut t = [SEPARATOR; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c >= 0x80 {
+            NOT_ASCII
+        } else if c.is_ascii_alphanumeric() {
+            c.to_ascii_lowercase()
+        } else if c == b'\'' || c == b'`' {
+            APOSTROPHE
+        } else {
+            SEPARATOR
+        };
+        b += 1;
+    }
+    t
+};
 
 struct Folder<'a> {
     out: &'a mut String,
@@ -174,6 +199,87 @@ fn is_invisible_joiner(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// fold_into as it was before the byte table: the oracle for it.
+    fn fold_reference(text: &str) -> (String, usize) {
+        let mut out = String::new();
+        let mut f = Folder {
+            out: &mut out,
+            in_word: false,
+            words: 0,
+        };
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b.is_ascii_alphanumeric() {
+                let start = i;
+                while i < bytes.len() && bytes[i].is_ascii_alphanumeric() {
+                    i += 1;
+                }
+                let at = f.out.len();
+                f.out.push_str(&text[start..i]);
+                f.out[at..].make_ascii_lowercase();
+                f.in_word = true;
+                continue;
+            }
+            if b.is_ascii() {
+                i += 1;
+                if b == b'\'' || b == b'`' {
+                    f.apostrophe(&text[i..]);
+                } else {
+                    f.end_word();
+                }
+                continue;
+            }
+            let c = text[i..].chars().next().unwrap_or(' ');
+            i += c.len_utf8();
+            if is_apostrophe(c) {
+                f.apostrophe(&text[i..]);
+                continue;
+            }
+            if is_invisible_joiner(c) {
+                continue;
+            }
+            decompose_compatible(c, |d| {
+                if is_combining_mark(d) || is_modifier_letter(d) {
+                    return;
+                }
+                for l in d.to_lowercase() {
+                    f.push_folded(l);
+                }
+            });
+        }
+        f.end_word();
+        let words = f.words;
+        (out, words)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_table_folds_like_the_reference(
+            text in "([A-Za-z0-9 ,.'`’ʼ\\-]|[\\x00-\\x7f]|[éßØłЁЙ\\u{00AD}\\u{0301}\\u{2019}]|\\PC){0,80}"
+        ) {
+            let mut out = String::new();
+            let words = fold_into(&text, &mut out);
+            proptest::prop_assert_eq!((out, words), fold_reference(&text));
+        }
+    }
+
+    #[test]
+    fn every_ascii_byte_folds_like_the_reference() {
+        for b in 0u8..0x80 {
+            for text in [
+                format!("{}", b as char),
+                format!("ab{}cd", b as char),
+                format!("ab{}s x", b as char),
+            ] {
+                let mut out = String::new();
+                let words = fold_into(&text, &mut out);
+                assert_eq!((out, words), fold_reference(&text), "{b:#x}");
+            }
+        }
+    }
 
     #[test]
     fn case_punctuation_and_hyphens_become_single_spaces() {
