@@ -111,10 +111,9 @@ impl ParsedFile {
     /// builds these on the parsing threads, while the article is still in
     /// cache, so the single SQLite writer only writes.
     pub fn new(source_path: String, derived_id: String, format: Format, article: Article) -> Self {
-        // An Article is strings, lists, options and a date: it always serializes.
-        let json = serde_json::to_string(&article).expect("an Article serializes to JSON");
+        let json = super::json::article_json(&article);
         ParsedFile {
-            content_hash: crate::util::content_hash(json.as_bytes()),
+            content_hash: crate::util::content_hash(&json),
             data: encode_data(&json),
             source_path,
             derived_id,
@@ -445,8 +444,8 @@ pub(crate) fn row_to_article(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredAr
 /// first) as a BLOB. Article text repeats itself (body as HTML and as text),
 /// so this is a third or less of the bytes, which is what a cold ingest of a
 /// large archive spends its time writing.
-pub(crate) fn encode_data(json: &str) -> Vec<u8> {
-    lz4_flex::compress_prepend_size(json.as_bytes())
+pub(crate) fn encode_data(json: &[u8]) -> Vec<u8> {
+    lz4_flex::compress_prepend_size(json)
 }
 
 /// An `articles.data` value copied out of its row, so that the (costly)
@@ -483,7 +482,7 @@ impl StoredData {
 impl StoredData {
     pub(crate) fn packed(json: &str) -> Self {
         StoredData {
-            bytes: encode_data(json),
+            bytes: encode_data(json.as_bytes()),
             packed: true,
         }
     }

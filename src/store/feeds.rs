@@ -557,7 +557,7 @@ mod raw_tests {
         };
         let json = serde_json::to_string(&full).unwrap();
         // Packed as the store writes it now, and plain as older stores hold it.
-        let packed = super::super::articles::encode_data(&json);
+        let packed = super::super::articles::encode_data(json.as_bytes());
         for (data, packed) in [(packed, true), (json.as_bytes().to_vec(), false)] {
             let raw = RawArticle {
                 id: "a".into(),
@@ -618,7 +618,7 @@ mod raw_tests {
         };
         for a in [&long, &short, &long, &short] {
             let json = serde_json::to_string(a).unwrap();
-            let r = raw(super::super::articles::encode_data(&json), true);
+            let r = raw(super::super::articles::encode_data(json.as_bytes()), true);
             assert_eq!(&r.decode(true).unwrap().article, a);
         }
     }
@@ -632,7 +632,7 @@ mod raw_tests {
             ..Article::default()
         };
         let json = serde_json::to_string(&full).unwrap();
-        let r = raw(super::super::articles::encode_data(&json), true);
+        let r = raw(super::super::articles::encode_data(json.as_bytes()), true);
         let mut seen = None;
         let a = r
             .decode_with(|a| {
@@ -650,12 +650,12 @@ mod raw_tests {
     #[test]
     fn damaged_packed_data_is_an_error_not_a_panic() {
         let json = serde_json::to_string(&Article::default()).unwrap();
-        let mut packed = super::super::articles::encode_data(&json);
+        let mut packed = super::super::articles::encode_data(json.as_bytes());
         // A size larger than the data unpacks to.
         packed[0] = packed[0].wrapping_add(7);
         assert!(raw(packed, true).decode(true).is_err());
         assert!(raw(vec![1, 2], true).decode(true).is_err());
-        let mut cut = super::super::articles::encode_data(&json);
+        let mut cut = super::super::articles::encode_data(json.as_bytes());
         cut.truncate(cut.len() / 2);
         assert!(raw(cut, true).decode(false).is_err());
     }

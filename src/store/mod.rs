@@ -8,6 +8,7 @@
 mod articles;
 mod editions;
 mod feeds;
+mod json;
 mod ledger;
 mod subscribers;
 mod themes;
