@@ -77,6 +77,7 @@ pub enum Command {
 }
 
 pub fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     let cli = Cli::parse();
     init_logging(cli.quiet, cli.verbose);
     let globals = Globals::new(cli.config.clone(), cli.quiet, cli.verbose);
@@ -100,6 +101,26 @@ pub fn main() -> ExitCode {
             exit_for(&err).into()
         }
     }
+}
+
+/// A reader that stops early (`newsdesk inspect --json … | head`) closes our
+/// stdout; the next print then fails with EPIPE, which Rust's print macros
+/// turn into a panic and a backtrace. That is the reader's choice, not a bug:
+/// stop at once, quietly, with "output could not be written" (73).
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if msg.starts_with("failed printing to stdout") && msg.contains("Broken pipe") {
+            std::process::exit(crate::error::Exit::CantCreate.code().into());
+        }
+        default(info)
+    }));
 }
 
 fn init_logging(quiet: bool, verbose: u8) {

@@ -66,3 +66,46 @@ fn json_output_has_exactly_the_documented_keys_in_order() {
     assert_eq!(v["themes"], serde_json::json!([]));
     assert_eq!(v["date"], "2022-10-14");
 }
+
+#[test]
+fn reader_closing_stdout_early_ends_quietly_with_73_not_a_panic() {
+    use std::io::Read;
+    let site = Site::new();
+    // Far more JSON than a pipe buffers (64 KB), so a write is still pending
+    // when the reader goes, whenever it goes.
+    let files: Vec<_> = (0..200)
+        .map(|n| {
+            site.write(
+                &format!("n{n}.md"),
+                format!(
+                    "---\ntitle: Note {n}\n---\n{}\n",
+                    "A long paragraph. ".repeat(60)
+                ),
+            )
+        })
+        .collect();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
+        .current_dir(site.path())
+        .env("NEWSDESK_CONFIG", site.config_path())
+        .env_remove("NEWSDESK_LOG")
+        .args(["inspect", "--json"])
+        .args(&files)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    let mut stdout = child.stdout.take().unwrap();
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(73), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
