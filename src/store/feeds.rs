@@ -17,7 +17,7 @@ use anyhow::Result;
 use chrono::{DateTime, Utc};
 use rusqlite::params;
 
-use super::articles::row_to_article;
+use super::articles::{StoredData, row_to_article};
 use super::{Store, parse_ts, ts};
 use crate::model::{Article, Format, StoredArticle};
 
@@ -77,10 +77,7 @@ pub struct RawArticle {
     archived_at: String,
     updated_at: String,
     seq: i64,
-    /// `articles.data` as stored: LZ4-packed with its size prepended (BLOB,
-    /// see `encode_data`), or plain JSON TEXT from older stores.
-    data: Vec<u8>,
-    packed: bool,
+    data: StoredData,
 }
 
 /// [`Article`] without `body_text`, which the feeds need only for the summary
@@ -111,17 +108,6 @@ struct OnlyBodyText {
     body_text: String,
 }
 
-thread_local! {
-    /// Per-thread decompression buffer, reused from article to article: a
-    /// fresh zeroed vector per article was page faults and memset of
-    /// gigabytes over a first run at 100,000 articles.
-    static UNPACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-fn bad_data(e: impl std::fmt::Display) -> anyhow::Error {
-    anyhow::anyhow!("unreadable article data: {e}")
-}
-
 impl RawArticle {
     /// The stored article (as `row_to_article` gives it), with its
     /// `body_text` only if `needs_body_text` says so of the article without
@@ -131,26 +117,8 @@ impl RawArticle {
         &self,
         needs_body_text: impl FnOnce(&StoredArticle) -> bool,
     ) -> Result<StoredArticle> {
-        if !self.packed {
-            return self.decode_json(&self.data, needs_body_text);
-        }
-        UNPACKED.with(|buf| {
-            let mut buf = buf.borrow_mut();
-            let size = self
-                .data
-                .get(..4)
-                .map(|b| u32::from_le_bytes(b.try_into().expect("four bytes")) as usize)
-                .ok_or_else(|| bad_data("no size"))?;
-            if buf.len() < size {
-                buf.resize(size, 0);
-            }
-            let n = lz4_flex::block::decompress_into(&self.data[4..], &mut buf[..size])
-                .map_err(bad_data)?;
-            if n != size {
-                return Err(bad_data("truncated"));
-            }
-            self.decode_json(&buf[..size], needs_body_text)
-        })
+        self.data
+            .with_json(|json| self.decode_json(json, needs_body_text))?
     }
 
     fn decode_json(
@@ -270,8 +238,7 @@ impl Store {
             archived_at: r.get(3)?,
             updated_at: r.get(4)?,
             seq: r.get(5)?,
-            data: r.get_ref(6)?.as_bytes()?.to_vec(),
-            packed: matches!(r.get_ref(6)?, rusqlite::types::ValueRef::Blob(_)),
+            data: StoredData::from_value(r.get_ref(6)?)?,
         }))
     }
 
@@ -541,7 +508,6 @@ mod tests {
 
 #[cfg(test)]
 mod raw_tests {
-    use super::super::StoredData;
     use super::*;
 
     #[test]
@@ -557,8 +523,7 @@ mod raw_tests {
         };
         let json = serde_json::to_string(&full).unwrap();
         // Packed as the store writes it now, and plain as older stores hold it.
-        let packed = super::super::articles::encode_data(json.as_bytes());
-        for (data, packed) in [(packed, true), (json.as_bytes().to_vec(), false)] {
+        for data in [StoredData::packed(&json), StoredData::plain(&json)] {
             let raw = RawArticle {
                 id: "a".into(),
                 source_path: "a.md".into(),
@@ -566,18 +531,12 @@ mod raw_tests {
                 archived_at: "2026-01-01T00:00:00Z".into(),
                 updated_at: "2026-01-02T00:00:00Z".into(),
                 seq: 7,
-                data,
-                packed,
+                data: data.clone(),
             };
             let a = raw.decode(true).unwrap();
             assert_eq!(a.article, full);
-            // Unpacked like the articles store's own reader does.
-            let theirs = if packed {
-                StoredData::packed(&json)
-            } else {
-                StoredData::plain(&json)
-            };
-            assert_eq!(theirs.decode::<Article>().unwrap(), a.article);
+            // Read as the articles store's own reader reads it.
+            assert_eq!(data.decode::<Article>().unwrap(), a.article);
             assert_eq!((a.id.as_str(), a.seq, a.format), ("a", 7, Format::Markdown));
             let lite = raw.decode(false).unwrap();
             assert_eq!(
@@ -598,8 +557,7 @@ mod raw_tests {
             archived_at: "2026-01-01T00:00:00Z".into(),
             updated_at: "2026-01-01T00:00:00Z".into(),
             seq: 1,
-            data,
-            packed,
+            data: StoredData::from_parts(data, packed),
         }
     }
 
