@@ -671,8 +671,12 @@ mod tests {
             .unwrap();
         assert_eq!(s.article("a").unwrap().unwrap().article.title, "Plain");
         let mut seen = Vec::new();
-        s.for_each_changed_article_chunk::<Article>(None, 10, &mut |chunk| {
-            seen.extend(chunk.into_iter().map(|(_, a)| a.title));
+        s.for_each_changed_article_raw_chunk(None, 10, &mut |chunk| {
+            seen.extend(
+                chunk
+                    .into_iter()
+                    .map(|(_, data)| data.decode::<Article>().unwrap().title),
+            );
             Ok(())
         })
         .unwrap();

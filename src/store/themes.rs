@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use rusqlite::{OptionalExtension, params};
-use serde::de::DeserializeOwned;
 
 use super::Store;
 use super::articles::StoredData;
@@ -50,41 +49,13 @@ impl Store {
         Ok((rev, self.meta_get(META_HASH)?))
     }
 
-    /// Streams every live article (oldest first) to `f` in chunks of
-    /// `chunk`, each as (id, its JSON deserialized into `T`). `T` picks the
-    /// fields it needs, so a pass over a large archive neither holds every
-    /// article in memory nor decodes fields it ignores.
-    pub fn for_each_article_chunk<T: DeserializeOwned>(
-        &self,
-        chunk: usize,
-        f: &mut dyn FnMut(Vec<(String, T)>) -> Result<()>,
-    ) -> Result<()> {
-        self.for_each_changed_article_chunk(None, chunk, f)
-    }
-
-    /// Like [`Store::for_each_article_chunk`], but only live articles that
-    /// changed after articles revision `since` (all of them for `None`).
-    pub fn for_each_changed_article_chunk<T: DeserializeOwned>(
-        &self,
-        since: Option<i64>,
-        chunk: usize,
-        f: &mut dyn FnMut(Vec<(String, T)>) -> Result<()>,
-    ) -> Result<()> {
-        self.for_each_changed_article_raw_chunk(since, chunk, &mut |raw| {
-            let decoded = raw
-                .into_iter()
-                .map(|(id, data)| {
-                    let value = data.decode().map_err(|e| unreadable_data(&id, e))?;
-                    Ok((id, value))
-                })
-                .collect::<Result<_>>()?;
-            f(decoded)
-        })
-    }
-
-    /// Like [`Store::for_each_changed_article_chunk`], with each article's
-    /// data undecoded: reading rows is sequential (one connection), decoding
-    /// them need not be (see [`unreadable_data`] for the error to give).
+    /// Streams the live articles that changed after articles revision
+    /// `since` (all of them for `None`), oldest first, to `f` in chunks of
+    /// `chunk`, each as (id, its data undecoded), so a pass over a large
+    /// archive never holds every article in memory. Reading rows is
+    /// sequential (one connection); decoding them need not be, and a reader
+    /// picks the fields it needs with [`StoredData::decode`] (see
+    /// [`unreadable_data`] for the error to give).
     pub fn for_each_changed_article_raw_chunk(
         &self,
         since: Option<i64>,
@@ -333,11 +304,11 @@ mod tests {
         }
         let s = store_with(&["a", "b", "c"]);
         let mut seen = Vec::new();
-        s.for_each_article_chunk::<TitleOnly>(2, &mut |chunk| {
+        s.for_each_changed_article_raw_chunk(None, 2, &mut |chunk| {
             seen.push(
                 chunk
                     .into_iter()
-                    .map(|(id, t)| format!("{id}:{}", t.title))
+                    .map(|(id, data)| format!("{id}:{}", data.decode::<TitleOnly>().unwrap().title))
                     .collect::<Vec<_>>(),
             );
             Ok(())
