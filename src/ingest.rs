@@ -389,7 +389,6 @@ fn read_one(
     base_url: &url::Url,
     legacy_moves: &HashMap<String, String>,
 ) -> Read {
-    let mut moved_id = None;
     let version = |hash: String, parsed, moved_id| {
         Read::Version(
             Box::new(NewFileVersion {
@@ -421,9 +420,11 @@ fn read_one(
     if !force && known_hash.is_some_and(|known| crate::util::same_hash(known, &hash, || &bytes)) {
         return Read::Touched(f.key.clone(), f.size, f.mtime_ns);
     }
-    if !legacy_moves.is_empty() {
-        moved_id = legacy_moves.get(&crate::util::sha256_hex(&bytes)).cloned();
-    }
+    let moved_id = if legacy_moves.is_empty() {
+        None
+    } else {
+        legacy_moves.get(&crate::util::sha256_hex(&bytes)).cloned()
+    };
     let ext = f
         .path
         .extension()

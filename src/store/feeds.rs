@@ -159,12 +159,6 @@ impl RawArticle {
         }
         Ok(stored)
     }
-
-    /// The stored article (as `row_to_article` gives it); with
-    /// `body_text = false`, its `body_text` is left empty.
-    pub fn decode(&self, body_text: bool) -> Result<StoredArticle> {
-        self.decode_with(|_| body_text)
-    }
 }
 
 impl Store {
@@ -533,12 +527,12 @@ mod raw_tests {
                 seq: 7,
                 data: data.clone(),
             };
-            let a = raw.decode(true).unwrap();
+            let a = raw.decode_with(|_| true).unwrap();
             assert_eq!(a.article, full);
             // Read as the articles store's own reader reads it.
             assert_eq!(data.decode::<Article>().unwrap(), a.article);
             assert_eq!((a.id.as_str(), a.seq, a.format), ("a", 7, Format::Markdown));
-            let lite = raw.decode(false).unwrap();
+            let lite = raw.decode_with(|_| false).unwrap();
             assert_eq!(
                 lite.article,
                 Article {
@@ -577,7 +571,7 @@ mod raw_tests {
         for a in [&long, &short, &long, &short] {
             let json = serde_json::to_string(a).unwrap();
             let r = raw(super::super::articles::encode_data(json.as_bytes()), true);
-            assert_eq!(&r.decode(true).unwrap().article, a);
+            assert_eq!(&r.decode_with(|_| true).unwrap().article, a);
         }
     }
 
@@ -611,10 +605,10 @@ mod raw_tests {
         let mut packed = super::super::articles::encode_data(json.as_bytes());
         // A size larger than the data unpacks to.
         packed[0] = packed[0].wrapping_add(7);
-        assert!(raw(packed, true).decode(true).is_err());
-        assert!(raw(vec![1, 2], true).decode(true).is_err());
+        assert!(raw(packed, true).decode_with(|_| true).is_err());
+        assert!(raw(vec![1, 2], true).decode_with(|_| true).is_err());
         let mut cut = super::super::articles::encode_data(json.as_bytes());
         cut.truncate(cut.len() / 2);
-        assert!(raw(cut, true).decode(false).is_err());
+        assert!(raw(cut, true).decode_with(|_| false).is_err());
     }
 }
