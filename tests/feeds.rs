@@ -596,11 +596,19 @@ fn archive_pages_chain_back_and_never_change() {
     assert!(!site.path().join("feeds/themes/festivals/archive").exists());
     // A page lost from disk comes back with the entries it was cut with.
     std::fs::remove_file(site.path().join("feeds/archive/atom-2.xml")).unwrap();
-    write(&site, &store);
+    let r = write(&site, &store);
+    assert_eq!((r.written, r.new_archive_pages), (1, 0), "{r:?}");
+    assert_eq!(read(&site, "archive/atom-2.xml"), p2_bytes);
     assert_eq!(
         titles(&parse(&site, "archive/atom-2.xml")),
         ["Article 4", "Article 3"]
     );
+    // Also when an article it holds was removed from the archive since.
+    ingest_batch(&mut store, "2026-11-11T10:00:00Z", &[], &["a3.md"]);
+    write(&site, &store);
+    std::fs::remove_file(site.path().join("feeds/archive/atom-2.xml")).unwrap();
+    write(&site, &store);
+    assert_eq!(read(&site, "archive/atom-2.xml"), p2_bytes);
 }
 
 #[test]
@@ -910,4 +918,27 @@ fn archives_of_all_and_themes_hold_every_article_in_order_on_a_large_first_run()
         plain.contains("<summary>First paragraph of the body.</summary>"),
         "{plain}"
     );
+
+    // A deleted feeds directory comes back byte for byte: every archive
+    // page rebuilt from the entries it was cut with, none cut anew.
+    let dir = site.path().join("feeds");
+    let before: Vec<(PathBuf, Vec<u8>)> = tree(&dir)
+        .into_iter()
+        .map(|rel| {
+            let bytes = std::fs::read(dir.join(&rel)).unwrap();
+            (rel, bytes)
+        })
+        .collect();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let again = write(&site, &store);
+    assert_eq!(again.new_archive_pages, 0, "{again:?}");
+    assert_eq!(again.written, before.len(), "{again:?}");
+    assert_eq!(tree(&dir).len(), before.len());
+    for (rel, bytes) in &before {
+        assert!(
+            std::fs::read(dir.join(rel)).unwrap() == *bytes,
+            "{} differs after the rebuild",
+            rel.display()
+        );
+    }
 }

@@ -278,51 +278,58 @@ pub fn write_all_with(
     // Per feed, its newest archive page (where the next one starts).
     let mut last_page: Vec<Option<ArchivePage>> = Vec::with_capacity(specs.len());
     let mut jobs = Vec::new();
-    for (si, spec) in specs.iter().enumerate() {
-        let feed_tag = feed_tag(&authority, spec);
-        let atom_url = url(&format!("{}atom.xml", spec.prefix));
-        // Listing the archive directory once is what keeps a run's cost
-        // from growing with the number of pages (a stat per page would not).
-        for n in store.feed_archive_page_numbers(&spec.key)? {
-            let rel = page_rel(spec, n);
-            if !on_disk.has(&rel) {
-                // Lost from disk: rebuild it with the entries it was cut with.
-                let ids = store.feed_archive_page_ids(&spec.key, n)?;
-                let arts = store.feed_articles_by_ids(&ids)?;
-                let entries: Vec<Entry> = arts.iter().rev().map(|a| site.entry(a)).collect();
-                let refs: Vec<&Entry> = entries.iter().collect();
-                let bytes =
-                    atom::render(&page_doc(spec, &site, n, &refs, &url, &atom_url, &feed_tag))?;
-                b.put(&rel, bytes)?;
+    // One read transaction for all the planning (one lock, one snapshot).
+    store.feed_reading(|| {
+        for (si, spec) in specs.iter().enumerate() {
+            // Listing the archive directory once is what keeps a run's cost
+            // from growing with the number of pages (a stat per page would not).
+            for n in store.feed_archive_page_numbers(&spec.key)? {
+                let rel = page_rel(spec, n);
+                if !on_disk.has(&rel) {
+                    // Lost from disk: rebuilt with the entries it was cut
+                    // with, alongside the new pages (a deleted feeds
+                    // directory is thousands of them).
+                    jobs.push(PageJob {
+                        spec: si,
+                        n,
+                        members: store.feed_archive_page_members(&spec.key, n)?,
+                        lost: true,
+                    });
+                }
+                b.expected.insert(rel);
             }
-            b.expected.insert(rel);
+            let last = store.feed_last_archive_page(&spec.key)?;
+            // A page is cut only when more than a page of entries is not yet
+            // archived: what stays behind always fits in the latest feed.
+            let pending =
+                store.feed_pending(spec.theme.as_deref(), last.as_ref().map(|p| &p.last))?;
+            let mut n = last.as_ref().map_or(1, |p| p.page + 1);
+            let mut rest = &pending[..];
+            while rest.len() > page_size {
+                let (members, tail) = rest.split_at(page_size);
+                jobs.push(PageJob {
+                    spec: si,
+                    n,
+                    members: members.to_vec(),
+                    lost: false,
+                });
+                rest = tail;
+                n += 1;
+            }
+            last_page.push(last);
         }
-        let last = store.feed_last_archive_page(&spec.key)?;
-        // A page is cut only when more than a page of entries is not yet
-        // archived: what stays behind always fits in the latest feed.
-        let pending = store.feed_pending(spec.theme.as_deref(), last.as_ref().map(|p| &p.last))?;
-        let mut n = last.as_ref().map_or(1, |p| p.page + 1);
-        let mut rest = &pending[..];
-        while rest.len() > page_size {
-            let (members, tail) = rest.split_at(page_size);
-            jobs.push(PageJob {
-                spec: si,
-                n,
-                members: members.to_vec(),
-            });
-            rest = tail;
-            n += 1;
-        }
-        last_page.push(last);
-    }
+        Ok(())
+    })?;
     let mut new_pages = Vec::new();
     for c in cut_pages(store, &specs, &site, &url, &authority, &dir, jobs)? {
-        // No content hash for a page cut now: it is never rewritten (its
+        // No content hash for an archive page: it is never rewritten (its
         // entries are fixed in feed_archive_pages), so there is nothing to
         // compare it with, and hashing 1.1 GB of pages was a tenth of a first
-        // run's CPU at 100,000 articles. A lost page rebuilt later is
-        // recorded with its hash.
+        // run's CPU at 100,000 articles.
         b.count(&c.rel, c.outcome, String::new());
+        if c.page.lost {
+            continue;
+        }
         let si = c.page.spec;
         let page = ArchivePage {
             feed: specs[si].key.clone(),
@@ -515,6 +522,8 @@ struct PageJob {
     n: i64,
     /// Its entries, oldest first: (feed key, article rowid).
     members: Vec<(FeedKey, i64)>,
+    /// A recorded page lost from disk, rebuilt (not a new page).
+    lost: bool,
 }
 
 /// A page that was cut and written.
@@ -582,6 +591,68 @@ fn cut_pages(
             type Built = (String, Entry, Option<Vec<u8>>);
             let mut built: HashMap<i64, Built> = HashMap::new();
             let mut done = Vec::new();
+            // Renders and writes the pages whose entries are all built, then
+            // drops the entries no page still waiting needs.
+            let mut write_ready =
+                |ready: Vec<usize>, built: &mut HashMap<i64, Built>| -> Result<()> {
+                    let written: Vec<(usize, Outcome)> = ready
+                        .par_iter()
+                        .map(|&j| {
+                            let job = &jobs[j];
+                            let spec = &specs[job.spec];
+                            let entries: Vec<&Entry> =
+                                job.members.iter().rev().map(|(_, r)| &built[r].1).collect();
+                            let escaped: Option<Vec<&[u8]>> = job
+                                .members
+                                .iter()
+                                .rev()
+                                .map(|(_, r)| built[r].2.as_deref())
+                                .collect();
+                            let d = page_doc(
+                                spec,
+                                site,
+                                job.n,
+                                &entries,
+                                url,
+                                &atom_urls[job.spec],
+                                &feed_tags[job.spec],
+                            );
+                            let rel = page_rel(spec, job.n);
+                            // Written from its pieces when every content was
+                            // escaped beforehand (no copy into one buffer).
+                            let pieces = match &escaped {
+                                Some(escaped) => atom::pieces(&d, escaped)?,
+                                None => None,
+                            };
+                            let outcome = match (pieces, &escaped) {
+                                (Some(p), Some(escaped)) => {
+                                    write::write_parts_if_changed(dir, &rel, &p.with(escaped))?
+                                }
+                                _ => write::write_if_changed(dir, &rel, &atom::render(&d)?)?,
+                            };
+                            Ok((j, outcome))
+                        })
+                        .collect::<Result<_>>()?;
+                    for (j, outcome) in written {
+                        let ids = jobs[j]
+                            .members
+                            .iter()
+                            .map(|(_, r)| built[r].0.clone())
+                            .collect();
+                        for (_, r) in &jobs[j].members {
+                            let left = uses.get_mut(r).expect("every member is counted");
+                            *left -= 1;
+                            if *left == 0 {
+                                built.remove(r);
+                            }
+                        }
+                        done.push((j, outcome, ids));
+                    }
+                    Ok(())
+                };
+            // A page whose articles are all gone waits for nothing.
+            let empty = (0..jobs.len()).filter(|&j| waiting[j] == 0).collect();
+            write_ready(empty, &mut built)?;
             for chunk in rx {
                 let entries: Vec<(i64, Built)> = chunk
                     .into_par_iter()
@@ -602,59 +673,7 @@ fn cut_pages(
                     }
                     built.insert(rowid, b);
                 }
-                let written: Vec<(usize, Outcome)> = ready
-                    .par_iter()
-                    .map(|&j| {
-                        let job = &jobs[j];
-                        let spec = &specs[job.spec];
-                        let entries: Vec<&Entry> =
-                            job.members.iter().rev().map(|(_, r)| &built[r].1).collect();
-                        let escaped: Option<Vec<&[u8]>> = job
-                            .members
-                            .iter()
-                            .rev()
-                            .map(|(_, r)| built[r].2.as_deref())
-                            .collect();
-                        let d = page_doc(
-                            spec,
-                            site,
-                            job.n,
-                            &entries,
-                            url,
-                            &atom_urls[job.spec],
-                            &feed_tags[job.spec],
-                        );
-                        let rel = page_rel(spec, job.n);
-                        // Written from its pieces when every content was
-                        // escaped beforehand (no copy into one buffer).
-                        let pieces = match &escaped {
-                            Some(escaped) => atom::pieces(&d, escaped)?,
-                            None => None,
-                        };
-                        let outcome = match (pieces, &escaped) {
-                            (Some(p), Some(escaped)) => {
-                                write::write_parts_if_changed(dir, &rel, &p.with(escaped))?
-                            }
-                            _ => write::write_if_changed(dir, &rel, &atom::render(&d)?)?,
-                        };
-                        Ok((j, outcome))
-                    })
-                    .collect::<Result<_>>()?;
-                for (j, outcome) in written {
-                    let ids = jobs[j]
-                        .members
-                        .iter()
-                        .map(|(_, r)| built[r].0.clone())
-                        .collect();
-                    for (_, r) in &jobs[j].members {
-                        let left = uses.get_mut(r).expect("every member is counted");
-                        *left -= 1;
-                        if *left == 0 {
-                            built.remove(r);
-                        }
-                    }
-                    done.push((j, outcome, ids));
-                }
+                write_ready(ready, &mut built)?;
             }
             Ok(done)
         });

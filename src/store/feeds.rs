@@ -236,17 +236,6 @@ impl Store {
         }))
     }
 
-    /// Articles by id in the order given (live or removed); unknown ids are skipped.
-    pub fn feed_articles_by_ids(&self, ids: &[String]) -> Result<Vec<StoredArticle>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(a) = self.article(id)? {
-                out.push(a);
-            }
-        }
-        Ok(out)
-    }
-
     /// The numbers of one feed's recorded archive pages, oldest first (read
     /// from the primary key's index alone).
     pub fn feed_archive_page_numbers(&self, feed: &str) -> Result<Vec<i64>> {
@@ -258,7 +247,7 @@ impl Store {
     }
 
     /// One feed's newest recorded archive page, without its article ids (see
-    /// [`Store::feed_archive_page_ids`]): where the next page starts.
+    /// [`Store::feed_archive_page_members`]): where the next page starts.
     pub fn feed_last_archive_page(&self, feed: &str) -> Result<Option<ArchivePage>> {
         let mut stmt = self.conn().prepare_cached(
             "SELECT page, last_key FROM feed_archive_pages WHERE feed = ?1
@@ -276,14 +265,19 @@ impl Store {
         }))
     }
 
-    /// The article ids one archive page was cut with, oldest first.
-    pub fn feed_archive_page_ids(&self, feed: &str, page: i64) -> Result<Vec<String>> {
-        let ids: String = self.conn().query_row(
-            "SELECT article_ids FROM feed_archive_pages WHERE feed = ?1 AND page = ?2",
-            params![feed, page],
-            |r| r.get(0),
-        )?;
-        Ok(serde_json::from_str(&ids)?)
+    /// The articles one archive page was cut with, oldest first, as
+    /// [`Store::feed_pending`] gives them (live or removed since; ids no
+    /// longer stored are skipped): what rebuilding a lost page reads.
+    pub fn feed_archive_page_members(&self, feed: &str, page: i64) -> Result<Vec<(FeedKey, i64)>> {
+        let sql = format!(
+            "SELECT {KEY}, a.rowid FROM feed_archive_pages p, json_each(p.article_ids) j
+               JOIN articles a ON a.id = j.value
+             WHERE p.feed = ?1 AND p.page = ?2
+             ORDER BY j.key"
+        );
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![feed, page], |r| Ok((FeedKey(r.get(0)?), r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Records newly written archive pages in one transaction.
