@@ -192,6 +192,31 @@ fn list_dir(
     Ok(out)
 }
 
+/// Reads a whole file whose size the scan already knows: `fs::read` would
+/// `stat` it again to size its buffer (100,000 syscalls in a cold ingest).
+/// One read fills it and a second sees the end; a file that changed size
+/// since the scan still reads whole.
+fn read_sized(path: &Path, size: i64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    // One spare byte, so the read that finds the end needs no regrowth.
+    let mut bytes = vec![0; usize::try_from(size).unwrap_or(0).saturating_add(1)];
+    let mut len = 0;
+    loop {
+        if len == bytes.len() {
+            bytes.resize(len * 2, 0);
+        }
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => break,
+            Ok(n) => len += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    bytes.truncate(len);
+    Ok(bytes)
+}
+
 fn globs(patterns: &[String]) -> Result<globset::GlobSet> {
     let mut b = globset::GlobSetBuilder::new();
     for p in patterns {
@@ -412,7 +437,7 @@ fn read_one(
             None,
         );
     }
-    let bytes = match std::fs::read(&f.path) {
+    let bytes = match read_sized(&f.path, f.size) {
         Ok(b) => b,
         Err(e) => return version(String::new(), Err(format!("cannot read: {e}")), None),
     };
@@ -458,4 +483,22 @@ fn merge(into: &mut IngestOutcome, out: IngestOutcome) {
     into.unchanged += out.unchanged;
     into.removed += out.removed;
     into.rejected.extend(out.rejected);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_sized_reads_the_whole_file_whatever_size_the_scan_saw() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        let body: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&p, &body).unwrap();
+        // Exact, stale small, stale large (the file changed after the scan).
+        for size in [70_000, 0, 10, 1_000_000, -1] {
+            assert_eq!(read_sized(&p, size).unwrap(), body, "size {size}");
+        }
+        assert!(read_sized(&dir.path().join("gone.txt"), 5).is_err());
+    }
 }
