@@ -2,6 +2,8 @@
 
 use sha2::{Digest, Sha256};
 
+pub mod words;
+
 /// Lowercase hex SHA-256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))

@@ -15,6 +15,7 @@ use memchr::memmem;
 
 use crate::model::StoredArticle;
 use crate::parse::sanitize::sanitize_html;
+use crate::util::words::collapse_ws;
 
 /// What every entry of a site shares.
 #[derive(Debug, Clone)]
@@ -89,15 +90,7 @@ pub fn tag_uri(authority: &str, specific: &str) -> String {
 /// Plain, single-line text: XML-invalid characters dropped, whitespace runs
 /// (including newlines, which would break RSS titles) collapsed.
 pub fn plain(s: &str) -> String {
-    let s = crate::util::strip_xml_invalid(s);
-    let mut out = String::with_capacity(s.len());
-    for w in s.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
-    out
+    collapse_ws(&crate::util::strip_xml_invalid(s))
 }
 
 /// [`plain`], with anything that looks like a markup tag removed. Titles and

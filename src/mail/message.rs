@@ -19,6 +19,7 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use url::Url;
 
 use super::{DigestEmail, Recipient};
+use crate::util::words::collapse_ws;
 
 /// Gmail clips HTML parts above 102 KB; digests are expected to stay below.
 pub const HTML_CLIP_BYTES: usize = 102 * 1024;
@@ -210,7 +211,7 @@ fn list_phrase(title: &str) -> String {
         .chars()
         .filter(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '_' | '.' | '\'' | '!'))
         .collect();
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = collapse_ws(&s);
     if s.is_empty() { "Digest".into() } else { s }
 }
 

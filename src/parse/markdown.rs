@@ -13,6 +13,7 @@ use url::Url;
 
 use super::{Context, ParseError, date, quotes};
 use crate::model::Article;
+use crate::util::words::{collapse_ws, push_words};
 
 /// Blocks either side of a block quote that may hold the text it repeats.
 const QUOTE_REACH: usize = 6;
@@ -53,10 +54,7 @@ impl FrontMatter {
 /// A scalar as text: strings trimmed, numbers and booleans printed.
 fn text(v: &Value) -> Option<String> {
     let s = match v {
-        Value::String(s) => super::clean_text(s)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "),
+        Value::String(s) => collapse_ws(&super::clean_text(s)),
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         // `author: {name: X}` and similar.
@@ -406,7 +404,7 @@ fn collapse_lines(s: &str) -> String {
         if before > 0 {
             out.push('\n');
         }
-        if !super::push_words(&mut out, line, false) {
+        if !push_words(&mut out, line, false) {
             out.truncate(before);
         }
     }

@@ -251,91 +251,6 @@ fn nfc_plain_starter(c: char) -> bool {
     table.get(cp / 64).is_some_and(|w| w >> (cp % 64) & 1 == 1)
 }
 
-/// Appends the words of `s` to `out`, one space between them, and returns
-/// whether there were any: `s.split_whitespace()` (also splitting at the
-/// zero-width space and word joiner if `zero_width`) joined by `" "`.
-/// Nearly every line is already so (single spaces, none at the ends): that
-/// is checked with a vectorised scan and the line copied whole.
-pub(crate) fn push_words(out: &mut String, s: &str, zero_width: bool) -> bool {
-    if single_spaced(s, zero_width) {
-        out.push_str(s);
-        return !s.is_empty();
-    }
-    let b = s.as_bytes();
-    let mut any = false;
-    let mut start: Option<usize> = None;
-    let mut i = 0;
-    while i <= b.len() {
-        let (sep, len) = match b.get(i) {
-            None => (true, 1),
-            Some(&c) if c < 0x80 => (matches!(c, b' ' | b'\t'..=b'\r'), 1),
-            Some(_) => {
-                let c = s[i..].chars().next().unwrap_or_default();
-                (is_separator(c, zero_width), c.len_utf8())
-            }
-        };
-        if sep {
-            if let Some(st) = start.take() {
-                if any {
-                    out.push(' ');
-                }
-                out.push_str(&s[st..i]);
-                any = true;
-            }
-        } else if start.is_none() {
-            start = Some(i);
-        }
-        i += len;
-    }
-    any
-}
-
-fn is_separator(c: char, zero_width: bool) -> bool {
-    c.is_whitespace() || (zero_width && matches!(c, '\u{200b}' | '\u{2060}'))
-}
-
-/// Whether `s` is its own words joined by single spaces. Every whitespace
-/// character but the ASCII ones starts with byte C2, E1, E2 or E3 (as do
-/// the zero-width ones), so only those bytes and ASCII controls need a look.
-fn single_spaced(s: &str, zero_width: bool) -> bool {
-    let b = s.as_bytes();
-    if b.first() == Some(&b' ')
-        || b.last() == Some(&b' ')
-        || memchr::memmem::find(b, b"  ").is_some()
-    {
-        return false;
-    }
-    let suspect = |c: u8| {
-        (c.wrapping_sub(b'\t') <= b'\r' - b'\t') | (c == 0xc2) | (c.wrapping_sub(0xe1) <= 2)
-    };
-    let mut i = 0;
-    while i < b.len() {
-        if let Some(block) = b.get(i..i + 16)
-            && !block.iter().fold(false, |m, &c| m | suspect(c))
-        {
-            i += 16;
-            continue;
-        }
-        let c = b[i];
-        if c < 0x80 {
-            if suspect(c) {
-                return false;
-            }
-            i += 1;
-        } else if suspect(c) {
-            // A lead byte, so a character boundary.
-            let ch = s[i..].chars().next().unwrap_or_default();
-            if is_separator(ch, zero_width) {
-                return false;
-            }
-            i += ch.len_utf8();
-        } else {
-            i += 1;
-        }
-    }
-    true
-}
-
 /// The id of an article that states none: its path relative to the archive
 /// dir, without extension, with `/` separators (e.g. `2017/balagov-closeness`).
 pub fn derive_id(relative_path: &str) -> String {
@@ -433,32 +348,6 @@ mod tests {
             let s = s.concat();
             proptest::prop_assert_eq!(clean_text(&s), reference_clean(&s));
             proptest::prop_assert_eq!(decode_text(s.as_bytes()), reference_clean(&s));
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn push_words_is_split_and_join(
-            s in proptest::collection::vec(
-                proptest::sample::select(vec![
-                    "a", "bc", " ", " ", " ", "  ", "\n", "\t", "\r", "\u{b}", "\u{c}", "\u{1c}", "\u{a0}",
-                    "“", "”", "\u{2019}", "\u{e000}", "\u{1000}", "\u{c0}", "\u{2010}",
-                    "long plain ascii run of words", "ascii-run-without-spaces-at-all",
-                    "\u{85}", "\u{1680}", "\u{2003}", "\u{2028}", "\u{202f}", "\u{3000}",
-                    "\u{200b}", "\u{2060}", "\u{feff}", "Кино", "é", "\u{1f600}",
-                ]),
-                0..20,
-            ),
-            zero_width in proptest::bool::ANY,
-        ) {
-            let s = s.concat();
-            let words: Vec<&str> = s
-                .split(|c: char| c.is_whitespace() || (zero_width && matches!(c, '\u{200b}' | '\u{2060}')))
-                .filter(|w| !w.is_empty())
-                .collect();
-            let mut out = String::from("x");
-            proptest::prop_assert_eq!(push_words(&mut out, &s, zero_width), !words.is_empty());
-            proptest::prop_assert_eq!(out, format!("x{}", words.join(" ")));
         }
     }
 

@@ -29,6 +29,7 @@
 
 use super::{Context, ParseError, date, quotes};
 use crate::model::Article;
+use crate::util::words::push_words;
 
 /// Blocks at the top of a file that may still be head (site, title, caption,
 /// standfirst, byline, date).
@@ -83,7 +84,7 @@ fn blocks(input: &str) -> Vec<Block> {
 /// zero-width characters that exports leave around lines.
 fn tidy(line: &str) -> String {
     let mut out = String::with_capacity(line.len());
-    super::push_words(&mut out, line, true);
+    push_words(&mut out, line, true);
     out
 }
 

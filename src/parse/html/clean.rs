@@ -12,7 +12,7 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node};
 
-use super::ws_len;
+use crate::util::words::ws_len;
 
 /// Tags whose content is never article text.
 const DROP_TAGS: &[&str] = &[

@@ -10,7 +10,8 @@ use scraper::{ElementRef, Html};
 
 use super::clean::{self, Chrome};
 use super::metadata::Meta;
-use super::{lower, norm, norm_append, text};
+use super::{lower, text};
+use crate::util::words::{collapse_ws, collapse_ws_append};
 
 /// The body as found, before sanitizing.
 #[derive(Debug, Default)]
@@ -59,7 +60,7 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         let hay = lower(&blocks.join(" "));
         body.pull_quotes.retain(|q| {
             let q =
-                lower(&norm(q.trim_matches(|c: char| {
+                lower(&collapse_ws(q.trim_matches(|c: char| {
                     c.is_whitespace() || "\"“”«»'‘’".contains(c)
                 })));
             q.chars().count() >= 12 && hay.contains(&q)
@@ -90,7 +91,7 @@ fn take_pull_quotes(doc: &mut Html) -> Vec<String> {
             ci.contains("pullquote") || ci.contains("pull-quote") || ci.contains("pull_quote");
         let aside = el.value().name() == "aside";
         if marked || aside {
-            let t = norm(&el.text().collect::<String>());
+            let t = collapse_ws(&el.text().collect::<String>());
             if !t.is_empty() && t.chars().count() <= 400 {
                 quotes.push(t);
                 if marked {
@@ -149,7 +150,7 @@ fn related_titles(doc: &Html, title: Option<&str>) -> Vec<String> {
                 .next()
                 .map(|h| h.text().collect::<String>())
                 .unwrap_or_else(|| a.text().collect());
-            let t = norm(&t);
+            let t = collapse_ws(&t);
             if t.split_whitespace().count() >= 3
                 && t.chars().count() <= 200
                 && Some(t.as_str()) != title
@@ -239,8 +240,11 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
     let root = frag.root_element();
     let lens = clean::TextLens::of(root);
     let body_len = lens.text(root).max(1);
-    let title = meta.title.as_deref().map(|t| norm(t).to_lowercase());
-    let standfirst = meta.description.as_deref().map(|t| norm(t).to_lowercase());
+    let title = meta.title.as_deref().map(|t| collapse_ws(t).to_lowercase());
+    let standfirst = meta
+        .description
+        .as_deref()
+        .map(|t| collapse_ws(t).to_lowercase());
     let authors: Vec<String> = meta.authors.iter().map(|a| a.to_lowercase()).collect();
     let anchors = sel!("a");
     let mut ids = Vec::new();
@@ -254,7 +258,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
             let mut t = String::new();
             let mut gap = false;
             for piece in el.text() {
-                norm_append(piece, &mut t, &mut gap);
+                collapse_ws_append(piece, &mut t, &mut gap);
             }
             t
         } else {
@@ -304,7 +308,7 @@ fn post_clean(html: &str, meta: &Meta, related: &mut Vec<String>) -> (String, Ve
             ];
             if links > 0 && len < 300 && prefixes.iter().any(|p| lt.starts_with(p)) {
                 for a in el.select(anchors) {
-                    let at = norm(&a.text().collect::<String>());
+                    let at = collapse_ws(&a.text().collect::<String>());
                     if at.split_whitespace().count() >= 3 {
                         related.push(at);
                     }
@@ -395,7 +399,7 @@ fn paragraphs_html(text: &str) -> String {
     let text = text.replace("\r\n", "\n");
     let splitter = if text.contains("\n\n") { "\n\n" } else { "\n" };
     text.split(splitter)
-        .map(norm)
+        .map(collapse_ws)
         .filter(|p| !p.is_empty())
         .map(|p| format!("<p>{}</p>", escape(&p)))
         .collect::<Vec<_>>()
@@ -417,10 +421,10 @@ fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
     // Each paragraph's text, normalised once (not once per quote).
     let para_texts: Vec<(ElementRef<'_>, String)> = root
         .select(paras)
-        .map(|p| (p, norm(&p.text().collect::<String>()).to_lowercase()))
+        .map(|p| (p, collapse_ws(&p.text().collect::<String>()).to_lowercase()))
         .collect();
     for q in root.select(bq) {
-        let qt = norm(&q.text().collect::<String>());
+        let qt = collapse_ws(&q.text().collect::<String>());
         let key = qt
             .trim_matches(|c: char| c.is_whitespace() || "\"“”«»'‘’".contains(c))
             .trim_end_matches('.')

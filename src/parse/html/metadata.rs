@@ -8,7 +8,7 @@ use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
-use super::norm;
+use crate::util::words::collapse_ws;
 
 /// What the page says about itself.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -106,7 +106,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
             .get("publisher")
             .and_then(|p| p.get("name"))
             .and_then(Value::as_str)
-            .map(norm);
+            .map(collapse_ws);
     }
 
     let h1 = first_text(doc, sel!("article h1, main h1, h1"))
@@ -126,7 +126,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     m.title = m
         .title
         .take()
-        .map(|t| norm(&t))
+        .map(|t| collapse_ws(&t))
         .filter(|t| !t.is_empty())
         .or_else(|| {
             metas
@@ -228,7 +228,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     if m.authors.is_empty() {
         let found: Vec<String> = doc
             .select(sel!("[itemprop=author] [itemprop=name], [rel=author], .author .fn, .byline .author, .author-name, .post-author .fn"))
-            .map(|e| norm(&e.text().collect::<String>()))
+            .map(|e| collapse_ws(&e.text().collect::<String>()))
             .filter(|a| !a.is_empty() && a.chars().count() <= 80)
             .collect();
         m.authors = dedupe(found);
@@ -246,7 +246,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
             ])
         })
         .or_else(|| standfirst_in_markup(doc))
-        .map(|d| norm(&d))
+        .map(|d| collapse_ws(&d))
         .filter(|d| !d.is_empty());
 
     if m.image.is_none() {
@@ -272,7 +272,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
                 .map(|k| keywords(Some(&Value::String(k))))
                 .unwrap_or_default();
         }
-        m.tags = dedupe(tags.iter().map(|t| norm(t)).collect());
+        m.tags = dedupe(tags.iter().map(|t| collapse_ws(t)).collect());
     }
     m.tags.truncate(30);
     m
@@ -296,7 +296,7 @@ fn lead_figure(doc: &Html, m: &mut Meta, base: Option<&Url>) {
         let caption = f
             .select(cap)
             .next()
-            .map(|c| norm(&c.text().collect::<String>()))
+            .map(|c| collapse_ws(&c.text().collect::<String>()))
             .filter(|c| !c.is_empty());
         match &m.image {
             Some(image) if stem(image) == stem(src) && !stem(src).is_empty() => {
@@ -316,7 +316,7 @@ fn lead_figure(doc: &Html, m: &mut Meta, base: Option<&Url>) {
     m.image_caption = m
         .image_caption
         .take()
-        .map(|c| norm(&c))
+        .map(|c| collapse_ws(&c))
         .filter(|c| !c.is_empty());
 }
 
@@ -349,7 +349,7 @@ fn standfirst_in_markup(doc: &Html) -> Option<String> {
                 })
         })
         .take(10)
-        .map(|e| norm(&e.text().collect::<String>()))
+        .map(|e| collapse_ws(&e.text().collect::<String>()))
         .find(|t| (20..400).contains(&t.chars().count()))
 }
 
@@ -477,7 +477,7 @@ fn people(v: Option<&Value>) -> Vec<String> {
             Value::Array(a) => a.iter().for_each(|x| walk(x, out, depth + 1)),
             Value::Object(o) => {
                 if let Some(Value::String(n)) = o.get("name") {
-                    out.push(norm(n));
+                    out.push(collapse_ws(n));
                 }
             }
             _ => {}
@@ -490,7 +490,7 @@ fn people(v: Option<&Value>) -> Vec<String> {
 }
 
 fn split_people(s: &str) -> Vec<String> {
-    let s = norm(s);
+    let s = collapse_ws(s);
     let s = s
         .strip_prefix("By ")
         .or_else(|| s.strip_prefix("by "))
@@ -514,7 +514,7 @@ fn image(v: &Value) -> Option<(String, Option<String>)> {
             let caption = o
                 .get("caption")
                 .and_then(Value::as_str)
-                .map(norm)
+                .map(collapse_ws)
                 .filter(|c| !c.is_empty());
             Some((url.trim().to_string(), caption))
         }
@@ -534,7 +534,7 @@ fn keywords(v: Option<&Value>) -> Vec<String> {
     };
     dedupe(
         raw.iter()
-            .map(|t| norm(t))
+            .map(|t| collapse_ws(t))
             .filter(|t| !t.is_empty())
             .collect(),
     )
@@ -549,14 +549,14 @@ fn dedupe(v: Vec<String>) -> Vec<String> {
 
 fn first_text(doc: &Html, selector: &Selector) -> Option<String> {
     doc.select(selector)
-        .map(|e| norm(&e.text().collect::<String>()))
+        .map(|e| collapse_ws(&e.text().collect::<String>()))
         .find(|t| !t.is_empty())
 }
 
 fn headings(doc: &Html) -> Vec<String> {
     doc.select(sel!("h1, h2, h3"))
         .take(50)
-        .map(|e: ElementRef<'_>| norm(&e.text().collect::<String>()))
+        .map(|e: ElementRef<'_>| collapse_ws(&e.text().collect::<String>()))
         .filter(|t| !t.is_empty())
         .collect()
 }
@@ -565,7 +565,7 @@ fn headings(doc: &Html) -> Vec<String> {
 /// part that looks like a site name: the known site name, the part that is
 /// not the headline, or a short trailing segment.
 pub fn strip_site_suffix(title: &str, site: Option<&str>, h1: Option<&str>) -> String {
-    let title = norm(title);
+    let title = collapse_ws(title);
     if let Some(h1) = h1
         && title.contains(h1)
         && h1.chars().count() >= 8
@@ -641,7 +641,7 @@ pub fn parse_any_date(raw: &str) -> Option<NaiveDate> {
 
 fn parse_any_date_inner(raw: &str) -> Option<NaiveDate> {
     use crate::parse::date::parse_date;
-    let s = norm(raw);
+    let s = collapse_ws(raw);
     if s.is_empty() || s.len() > 200 {
         return None;
     }

@@ -100,124 +100,6 @@ fn unwrap_wayback_links(html: &str) -> std::borrow::Cow<'_, str> {
     re.replace_all(html, r#"$1="$2""#)
 }
 
-/// Collapses whitespace runs to one space and trims. Cheap: used on many
-/// nodes while extracting. [`finish`] applies full cleanup to what is kept.
-///
-/// Same result as joining `s.split_whitespace()` with single spaces, but it
-/// copies whole stretches that are already normal (usually the entire
-/// string) instead of one word at a time, and recognises whitespace from the
-/// UTF-8 bytes without decoding characters.
-pub(crate) fn norm(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    norm_append(s, &mut out, &mut false);
-    out
-}
-
-/// Appends the words of `s` to `out`, single-spaced, as [`norm`] of a text
-/// that continues what `out` holds: `gap` says whether whitespace came last
-/// (read and updated), so that feeding the pieces of a text one by one into
-/// an empty `out` gives [`norm`] of the whole.
-pub(crate) fn norm_append(s: &str, out: &mut String, gap: &mut bool) {
-    let b = s.as_bytes();
-    let mut i = 0;
-    // Leading whitespace.
-    while i < b.len() {
-        match ws_len(b, i) {
-            0 => break,
-            n => i += n,
-        }
-    }
-    if i == b.len() {
-        *gap |= i > 0;
-        return;
-    }
-    if (*gap || i > 0) && !out.is_empty() {
-        out.push(' ');
-    }
-    *gap = false;
-    // `s[start..i]` is normal text not yet copied.
-    let mut start = i;
-    while i < b.len() {
-        if !WS_START[usize::from(b[i])] {
-            i += 1;
-            continue;
-        }
-        // The common case: one space between two words.
-        if b[i] == b' ' && i + 1 < b.len() && !WS_START[usize::from(b[i + 1])] {
-            i += 2;
-            continue;
-        }
-        let n = ws_len(b, i);
-        if n == 0 {
-            i += 1;
-            continue;
-        }
-        let ws_start = i;
-        i += n;
-        while i < b.len() {
-            match ws_len(b, i) {
-                0 => break,
-                n => i += n,
-            }
-        }
-        if i >= b.len() {
-            // Trailing whitespace.
-            out.push_str(&s[start..ws_start]);
-            *gap = true;
-            return;
-        }
-        // A single ASCII space between words is already normal.
-        if !(i == ws_start + 1 && b[ws_start] == b' ') {
-            out.push_str(&s[start..ws_start]);
-            out.push(' ');
-            start = i;
-        }
-    }
-    out.push_str(&s[start..]);
-}
-
-/// Bytes that can start a whitespace character: ASCII whitespace and the
-/// UTF-8 lead bytes of the others.
-pub(crate) const WS_START: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = matches!(i, 0x09..=0x0d | 0x20 | 0xC2 | 0xE1 | 0xE2 | 0xE3);
-        i += 1;
-    }
-    t
-};
-
-/// Byte length of the whitespace character (as `char::is_whitespace` sees
-/// it) starting at `b[i]`, or 0. `b` is valid UTF-8 and `i` either a char
-/// boundary or a continuation byte (never whitespace: the non-ASCII
-/// whitespace characters all start with 0xC2, 0xE1, 0xE2 or 0xE3, which are
-/// lead bytes).
-#[inline(always)]
-pub(crate) fn ws_len(b: &[u8], i: usize) -> usize {
-    let c = b[i];
-    if c < 0x80 {
-        return usize::from(matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'));
-    }
-    match c {
-        // U+0085, U+00A0
-        0xC2 if matches!(b[i + 1], 0x85 | 0xA0) => 2,
-        // U+1680
-        0xE1 if b[i + 1] == 0x9A && b[i + 2] == 0x80 => 3,
-        // U+2000..=U+200A, U+2028, U+2029, U+202F, U+205F
-        0xE2 if matches!(
-            (b[i + 1], b[i + 2]),
-            (0x80, 0x80..=0x8A | 0xA8 | 0xA9 | 0xAF) | (0x81, 0x9F)
-        ) =>
-        {
-            3
-        }
-        // U+3000
-        0xE3 if b[i + 1] == 0x80 && b[i + 2] == 0x80 => 3,
-        _ => 0,
-    }
-}
-
 /// `str::to_lowercase`, with ASCII lowercased byte by byte: extraction
 /// lowercases whole article bodies to compare them, and the standard
 /// version goes character by character from the first non-ASCII one on.
@@ -276,52 +158,6 @@ mod tests {
 
     const BODY: &str = "<p>The festival opened on a rainy evening with a film about shepherds in the mountains above the valley.</p><p>Critics praised its patience, and the audience stayed for a long discussion with the director afterwards.</p>";
 
-    /// The definition [`norm`] must match.
-    fn norm_reference(s: &str) -> String {
-        s.split_whitespace().collect::<Vec<_>>().join(" ")
-    }
-
-    #[test]
-    fn norm_knows_every_whitespace_character() {
-        for c in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
-            let s = format!("a{c}{c}b {c}");
-            assert_eq!(norm(&s), norm_reference(&s), "U+{:04X}", c as u32);
-        }
-    }
-
-    #[test]
-    fn norm_collapses_trims_and_keeps_normal_text() {
-        for s in [
-            "",
-            " ",
-            "\u{a0}",
-            "word",
-            "two words",
-            "  lead and trail  ",
-            "tab\tand\nnew\r\nline",
-            "nbsp\u{a0}inside \u{a0} and\u{2009}thin\u{3000}ideographic",
-            "e\u{301} combining \u{301} mark",
-            "bell\u{7}and\u{1f}unit \u{85}next",
-            "Кино  во\u{202f}Владикавказе",
-        ] {
-            assert_eq!(norm(s), norm_reference(s), "{s:?}");
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn norm_append_of_pieces_is_norm_of_the_whole(
-            pieces in proptest::collection::vec("[ \t\n\u{a0}\u{2009}ab€]{0,6}", 0..6)
-        ) {
-            let mut out = String::new();
-            let mut gap = false;
-            for p in &pieces {
-                norm_append(p, &mut out, &mut gap);
-            }
-            proptest::prop_assert_eq!(out, norm_reference(&pieces.concat()));
-        }
-    }
-
     #[test]
     fn lower_is_to_lowercase() {
         for s in [
@@ -340,13 +176,6 @@ mod tests {
         #[test]
         fn lower_matches_to_lowercase(s in "\\PC{0,40}|[A-Za-zΣσςΑİЖж \u{301}]{0,20}|.{0,40}") {
             proptest::prop_assert_eq!(lower(&s), s.to_lowercase());
-        }
-
-        #[test]
-        fn norm_matches_split_whitespace_join(
-            s in "([ \t\n\r\u{b}\u{c}\u{85}\u{a0}\u{1680}\u{2000}-\u{200b}\u{2028}\u{2029}\u{202f}\u{205f}\u{3000}\u{feff}\u{301}\u{7}a-zé€𝄞Жx]{0,12}){0,6}|\\PC{0,40}|.{0,40}"
-        ) {
-            proptest::prop_assert_eq!(norm(&s), norm_reference(&s));
         }
     }
 

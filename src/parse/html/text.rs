@@ -3,6 +3,8 @@
 
 use scraper::{ElementRef, Html, Node};
 
+use crate::util::words::collapse_ws_append;
+
 const BLOCKS: &[&str] = &[
     "p",
     "div",
@@ -84,7 +86,7 @@ fn walk(el: ElementRef<'_>, b: &mut Blocks, depth: usize) {
     }
     for child in el.children() {
         match child.value() {
-            Node::Text(t) => super::norm_append(t, &mut b.cur, &mut b.gap),
+            Node::Text(t) => collapse_ws_append(t, &mut b.cur, &mut b.gap),
             Node::Element(e) => {
                 let name = e.name();
                 let Some(c) = ElementRef::wrap(child) else {
