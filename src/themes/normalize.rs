@@ -22,11 +22,10 @@ pub fn fold_into(text: &str, out: &mut String) -> usize {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        let b = bytes[i];
-        // Fast path (most archive text is mostly ASCII): one table lookup
-        // per byte gives the folded letter or digit, or says the byte ends
-        // the word; apostrophes and non-ASCII take the general path.
-        match ASCII_FOLD[usize::from(b)] {
+        // Fast path (most archive text is mostly ASCII): a byte table says
+        // whether a byte is an ASCII letter or digit, ends the word, or
+        // needs the general path (apostrophes and non-ASCII).
+        match BYTE_CLASS[usize::from(bytes[i])] {
             SEPARATOR => {
                 f.end_word();
                 i += 1;
@@ -36,15 +35,16 @@ pub fn fold_into(text: &str, out: &mut String) -> usize {
                 f.apostrophe(&text[i..]);
             }
             NOT_ASCII => i = f.non_ascii(text, i),
-            folded => {
-                f.out.push(char::from(folded));
-                f.in_word = true;
-                i += 1;
-            }
+            _ => i = f.ascii_run(text, i), // WORD
         }
     }
     f.end_word();
     f.words
+}
+
+/// Whether `b` is an ASCII letter or digit (by the fold table).
+fn is_word_byte(b: u8) -> bool {
+    BYTE_CLASS[usize::from(b)] == WORD
 }
 
 /// The folded form of `text` as a new string (words each followed by a space).
@@ -57,10 +57,10 @@ pub fn fold(text: &str) -> String {
 const SEPARATOR: u8 = 0;
 const APOSTROPHE: u8 = 1;
 const NOT_ASCII: u8 = 2;
+const WORD: u8 = 3;
 
-/// For each byte: its folded form if it is an ASCII letter or digit
-/// (lowercase), else what it does to the word being built.
-static ASCII_FOLD: [u8; 256] = {
+/// For each byte: what it does to the word being built.
+static BYTE_CLASS: [u8; 256] = {
     let mut t = [SEPARATOR; 256];
     let mut b = 0;
     while b < 256 {
@@ -68,7 +68,7 @@ static ASCII_FOLD: [u8; 256] = {
         t[b] = if c >= 0x80 {
             NOT_ASCII
         } else if c.is_ascii_alphanumeric() {
-            c.to_ascii_lowercase()
+            WORD
         } else if c == b'\'' || c == b'`' {
             APOSTROPHE
         } else {
@@ -89,6 +89,40 @@ impl Folder<'_> {
     fn push(&mut self, c: char) {
         self.out.push(c);
         self.in_word = true;
+    }
+
+    /// Folds the run of ASCII words starting at byte `start` of `text` (an
+    /// ASCII letter or digit) and returns where the run ends. In such a run
+    /// (letters and digits, each word followed by at most one plain space)
+    /// the folded form is the text itself lowercased, so it is copied and
+    /// lowercased in bulk rather than pushed byte by byte.
+    fn ascii_run(&mut self, text: &str, start: usize) -> usize {
+        let bytes = text.as_bytes();
+        let mut i = start;
+        let mut spaces = 0;
+        loop {
+            while i < bytes.len() && is_word_byte(bytes[i]) {
+                i += 1;
+            }
+            // One space after a word ends it exactly as `end_word` would.
+            if bytes.get(i) == Some(&b' ') {
+                i += 1;
+                spaces += 1;
+                if bytes.get(i).is_some_and(|&b| is_word_byte(b)) {
+                    continue;
+                }
+                self.in_word = false;
+            } else {
+                self.in_word = true;
+            }
+            break;
+        }
+        let at = self.out.len();
+        // `start` and `i` are at ASCII bytes (or the end): char boundaries.
+        self.out.push_str(&text[start..i]);
+        self.out[at..].make_ascii_lowercase();
+        self.words += spaces;
+        i
     }
 
     /// Letters that have no decomposition but that editors and sources
@@ -245,6 +279,24 @@ mod tests {
         fn byte_table_folds_like_the_reference(
             text in "([A-Za-z0-9 ,.'`’ʼ\\-]|[\\x00-\\x7f]|[éßØłЁЙ\\u{00AD}\\u{0301}\\u{2019}]|\\PC){0,80}"
         ) {
+            let mut out = String::new();
+            let words = fold_into(&text, &mut out);
+            proptest::prop_assert_eq!((out, words), fold_reference(&text));
+        }
+    }
+
+    proptest::proptest! {
+        /// Long runs of words and single spaces (the bulk-copied runs), cut
+        /// by apostrophes, double spaces, punctuation and non-ASCII at
+        /// their edges.
+        #[test]
+        fn word_runs_fold_like_the_reference(
+            parts in proptest::collection::vec(
+                "[A-Za-z0-9]{1,12}|[ ]|[ ]{2,3}|['`’ʼ]|[sS]|[,.\n\t\\-]|[éßØЁ\u{00AD}\u{0301}]|\\PC",
+                0..200,
+            )
+        ) {
+            let text = parts.concat();
             let mut out = String::new();
             let words = fold_into(&text, &mut out);
             proptest::prop_assert_eq!((out, words), fold_reference(&text));
