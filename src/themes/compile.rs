@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::Automaton;
+use aho_corasick::{Anchored, MatchKind, PatternID, StartKind, dfa, nfa};
 use anyhow::{Result, bail};
 
 use super::ArticleText;
@@ -78,7 +79,10 @@ pub struct Target {
 
 /// All themes' terms compiled together.
 pub struct Matcher {
-    ac: Option<AhoCorasick>,
+    searcher: Option<Searcher>,
+    /// The patterns, by id (see [`pattern_for`]).
+    #[cfg_attr(not(test), allow(dead_code))]
+    patterns: Vec<String>,
     /// Pattern id → the targets it stands for (one folded term may appear in
     /// several groups or themes).
     pattern_targets: Vec<Vec<u32>>,
@@ -134,31 +138,14 @@ impl Matcher {
                 )?;
             }
         }
-        let ac = if patterns.is_empty() {
+        let searcher = if patterns.is_empty() {
             None
         } else {
-            // Standard semantics so overlapping matches are all reported
-            // ("film" and "film festival" both count); a DFA is fastest for
-            // the few thousand patterns themes have. No prefilter: every
-            // pattern starts with the space before a word, so it would stop
-            // at every word to start the automaton there anyway (14% of
-            // classification CPU).
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .prefilter(false)
-                    .build(&patterns)
-                    .or_else(|_| {
-                        AhoCorasick::builder()
-                            .match_kind(MatchKind::Standard)
-                            .prefilter(false)
-                            .build(&patterns)
-                    })?,
-            )
+            Some(Searcher::build(&patterns)?)
         };
         Ok(Matcher {
-            ac,
+            searcher,
+            patterns,
             pattern_targets,
             targets,
         })
@@ -166,31 +153,168 @@ impl Matcher {
 
     /// Counts matches per (target, field), sorted by target then field.
     pub fn hits(&self, doc: &Prepared) -> Vec<Hit> {
-        let Some(ac) = &self.ac else {
-            return Vec::new();
-        };
         let mut raw: Vec<(u32, Field)> = Vec::new();
-        for m in ac.find_overlapping_iter(doc.text.as_str()) {
-            let Some(field) = doc.field_at(m.start()) else {
-                continue;
-            };
-            for &t in &self.pattern_targets[m.pattern().as_usize()] {
-                raw.push((t, field));
+        let mut add = |pid: PatternID, start: usize| {
+            if let Some(field) = doc.field_at(start) {
+                for &t in &self.pattern_targets[pid.as_usize()] {
+                    raw.push((t, field));
+                }
+            }
+        };
+        if let Some(s) = &self.searcher {
+            s.each_match(doc.text.as_bytes(), &mut add);
+        }
+        count_hits(raw)
+    }
+}
+
+/// Sorts (target, field) pairs and counts the repeats.
+fn count_hits(mut raw: Vec<(u32, Field)>) -> Vec<Hit> {
+    raw.sort_unstable();
+    let mut out: Vec<Hit> = Vec::new();
+    for (t, f) in raw {
+        match out.last_mut() {
+            Some(h) if h.target == t && h.field == f => h.count += 1,
+            _ => out.push(Hit {
+                target: t,
+                field: f,
+                count: 1,
+            }),
+        }
+    }
+    out
+}
+
+/// An automaton of all patterns: a DFA (fastest for the few thousand
+/// patterns themes have), or an NFA if the DFA would be too big.
+enum Searcher {
+    Dfa(dfa::DFA),
+    Nfa(nfa::contiguous::NFA),
+}
+
+impl Searcher {
+    fn build(patterns: &[String]) -> Result<Searcher> {
+        // Standard semantics so overlapping matches are all reported
+        // ("film" and "film festival" both count). No prefilter: every
+        // pattern starts with the space before a word, so it would stop at
+        // every word to start the automaton there anyway.
+        let dfa = dfa::Builder::new()
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(patterns);
+        match dfa {
+            Ok(d) => Ok(Searcher::Dfa(d)),
+            Err(_) => Searcher::build_nfa(patterns),
+        }
+    }
+
+    fn build_nfa(patterns: &[String]) -> Result<Searcher> {
+        Ok(Searcher::Nfa(
+            nfa::contiguous::Builder::new()
+                .match_kind(MatchKind::Standard)
+                .prefilter(false)
+                .build(patterns)?,
+        ))
+    }
+
+    fn each_match(&self, text: &[u8], f: &mut impl FnMut(PatternID, usize)) {
+        match self {
+            Searcher::Dfa(a) => each_match(a, text, f),
+            Searcher::Nfa(a) => each_match(a, text, f),
+        }
+    }
+}
+
+/// Calls `f(pattern, start)` for every occurrence of every pattern in
+/// `text` (overlapping ones included), in no particular order.
+///
+/// An automaton step waits for the previous one (the next state depends on
+/// the state), so one pass over the text is bound by memory latency, not
+/// throughput. The text is therefore cut into [`LANES`] parts searched in
+/// step: lane `l` starts an unanchored search at its first byte (which
+/// finds every occurrence that starts there or later), reads on past its
+/// part for as long as a pattern can be, and reports just the occurrences
+/// that start in its part. Each occurrence is thus reported exactly once,
+/// as by one search over the whole text.
+fn each_match<A: Automaton>(aut: &A, text: &[u8], f: &mut impl FnMut(PatternID, usize)) {
+    let Ok(start) = aut.start_state(Anchored::No) else {
+        return; // not reached: the automaton is built for unanchored searches
+    };
+    // How far a lane reads past its part: an occurrence starting at its
+    // last byte ends at most this many bytes later.
+    let reach = aut.max_pattern_len().saturating_sub(1);
+    let part = text.len() / LANES;
+    if part <= reach {
+        scan(aut, text, 0, text.len(), start, text.len(), f);
+        return;
+    }
+    // Parts [l * part, (l + 1) * part); the last one also takes the rest.
+    // The lanes are spelled out so that their states stay in registers.
+    let lane = |l: usize| &text[l * part..][..part];
+    let mut sids = [start; LANES];
+    let [s0, s1, s2, s3] = &mut sids;
+    let bytes = lane(0).iter().zip(lane(1)).zip(lane(2)).zip(lane(3));
+    for (k, (((&b0, &b1), &b2), &b3)) in bytes.enumerate() {
+        *s0 = aut.next_state(Anchored::No, *s0, b0);
+        *s1 = aut.next_state(Anchored::No, *s1, b1);
+        *s2 = aut.next_state(Anchored::No, *s2, b2);
+        *s3 = aut.next_state(Anchored::No, *s3, b3);
+        for (l, sid) in [*s0, *s1, *s2, *s3].into_iter().enumerate() {
+            if aut.is_match(sid) {
+                report(aut, sid, l * part + k + 1, (l + 1) * part, f);
             }
         }
-        raw.sort_unstable();
-        let mut out: Vec<Hit> = Vec::new();
-        for (t, f) in raw {
-            match out.last_mut() {
-                Some(h) if h.target == t && h.field == f => h.count += 1,
-                _ => out.push(Hit {
-                    target: t,
-                    field: f,
-                    count: 1,
-                }),
-            }
+    }
+    for (l, &sid) in sids.iter().enumerate() {
+        let (end, limit) = if l + 1 == LANES {
+            (text.len(), text.len())
+        } else {
+            ((l + 1) * part, ((l + 1) * part + reach).min(text.len()))
+        };
+        scan(aut, text, (l + 1) * part, limit, sid, end, f);
+    }
+}
+
+/// Lanes searched in step by [`each_match`].
+const LANES: usize = 4;
+
+/// Continues a search in state `sid` over `text[from..to]`, reporting the
+/// occurrences that start before `end`.
+fn scan<A: Automaton>(
+    aut: &A,
+    text: &[u8],
+    from: usize,
+    to: usize,
+    mut sid: aho_corasick::automaton::StateID,
+    end: usize,
+    f: &mut impl FnMut(PatternID, usize),
+) {
+    for (i, &b) in text[from..to].iter().enumerate() {
+        sid = aut.next_state(Anchored::No, sid, b);
+        if aut.is_match(sid) {
+            report(aut, sid, from + i + 1, end, f);
         }
-        out
+    }
+}
+
+/// Reports the occurrences that the match state `sid` reached at byte
+/// `at` (exclusive) stands for, if they start before `end`.
+#[cold]
+#[inline(never)]
+fn report<A: Automaton>(
+    aut: &A,
+    sid: aho_corasick::automaton::StateID,
+    at: usize,
+    end: usize,
+    f: &mut impl FnMut(PatternID, usize),
+) {
+    for i in 0..aut.match_len(sid) {
+        let pid = aut.match_pattern(sid, i);
+        let start = at - aut.pattern_len(pid);
+        if start < end {
+            f(pid, start);
+        }
     }
 }
 
@@ -336,6 +460,136 @@ mod tests {
             body_text: body,
             ..ArticleText::default()
         }
+    }
+
+    /// Every (pattern, start) an unanchored overlapping search finds: the
+    /// oracle for the lanes of `each_match`.
+    fn matches_reference(patterns: &[String], text: &str) -> Vec<(usize, usize)> {
+        let ac = aho_corasick::AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(patterns)
+            .unwrap();
+        let mut v: Vec<(usize, usize)> = ac
+            .find_overlapping_iter(text)
+            .map(|m| (m.pattern().as_usize(), m.start()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    fn matches(s: &Searcher, text: &str) -> Vec<(usize, usize)> {
+        let mut v = Vec::new();
+        s.each_match(text.as_bytes(), &mut |p, start| {
+            v.push((p.as_usize(), start))
+        });
+        v.sort_unstable();
+        v
+    }
+
+    /// Terms that overlap and nest in every way: phrases sharing words,
+    /// prefixes of words and of each other, suffixes of phrases.
+    const TERMS: &[&str] = &[
+        "film",
+        "film*",
+        "fil*",
+        "film festival",
+        "festival",
+        "festival*",
+        "a",
+        "a a",
+        "a a a",
+        "a*",
+        "kino film",
+        "T'bilisi",
+        "Тбилиси",
+        "кино*",
+        "Кинофестиваль",
+        "ß",
+        "7",
+    ];
+    const WORDS: &[&str] = &[
+        "film",
+        "films",
+        "fil",
+        "festival",
+        "festivals",
+        "a",
+        "aa",
+        "kino",
+        "tbilisi",
+        "Т'билиси",
+        "кино",
+        "кинофестиваль",
+        "ss",
+        "7",
+        "77",
+        "the",
+        "|",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn lanes_find_what_one_search_finds(
+            terms in proptest::sample::subsequence(TERMS, 1..TERMS.len()),
+            words in proptest::collection::vec(proptest::sample::select(WORDS), 0..40),
+            seps in proptest::collection::vec(proptest::sample::select(&[" ", "  ", ", ", "-", "\n\n"][..]), 40),
+        ) {
+            let mut patterns: Vec<String> = terms.iter().filter_map(|t| pattern_for(t)).collect();
+            patterns.sort();
+            patterns.dedup();
+            let mut text = String::from(" ");
+            for (w, sep) in words.iter().zip(&seps) {
+                fold_into(w, &mut text);
+                if *w == "|" {
+                    text.push_str("| ");
+                }
+                fold_into(sep, &mut text);
+            }
+            let want = matches_reference(&patterns, &text);
+            let dfa = Searcher::build(&patterns).unwrap();
+            proptest::prop_assert!(matches!(dfa, Searcher::Dfa(_)));
+            proptest::prop_assert_eq!(&matches(&dfa, &text), &want);
+            let nfa = Searcher::build_nfa(&patterns).unwrap();
+            proptest::prop_assert_eq!(&matches(&nfa, &text), &want);
+        }
+
+        #[test]
+        fn default_themes_hit_what_one_search_hits(
+            title in proptest::collection::vec(proptest::sample::select(default_words()), 0..12),
+            body in proptest::collection::vec(proptest::sample::select(default_words()), 0..300),
+        ) {
+            let m = Matcher::compile(&crate::themes::default_themes()).unwrap();
+            let (title, body) = (title.join(" "), body.join(" "));
+            let doc = Prepared::new(&text(&title, &body));
+            let mut raw = Vec::new();
+            for (p, start) in matches_reference(&m.patterns, &doc.text) {
+                if let Some(field) = doc.field_at(start) {
+                    for &t in &m.pattern_targets[p] {
+                        raw.push((t, field));
+                    }
+                }
+            }
+            proptest::prop_assert_eq!(m.hits(&doc), count_hits(raw));
+        }
+    }
+
+    /// The words of the default themes' terms (so that random texts match
+    /// them often), with paragraph breaks and filler.
+    fn default_words() -> Vec<String> {
+        let m = Matcher::compile(&crate::themes::default_themes()).unwrap();
+        let mut w: Vec<String> = m
+            .targets
+            .iter()
+            .flat_map(|t| {
+                t.term
+                    .split_whitespace()
+                    .map(|w| w.trim_end_matches('*').to_string())
+            })
+            .collect();
+        w.extend(["the", "and", "\n\n", "films", "festivals"].map(String::from));
+        w.sort();
+        w.dedup();
+        w
     }
 
     #[test]

@@ -98,25 +98,23 @@ impl Folder<'_> {
     /// lowercased in bulk rather than pushed byte by byte.
     fn ascii_run(&mut self, text: &str, start: usize) -> usize {
         let bytes = text.as_bytes();
-        let mut i = start;
+        let mut i = start + 1;
         let mut spaces = 0;
-        loop {
-            while i < bytes.len() && is_word_byte(bytes[i]) {
-                i += 1;
-            }
+        let mut after_word = true;
+        // One test per byte (no inner loop per word), so the branch is
+        // mispredicted only where the run ends, not at every word's end.
+        while let Some(&b) = bytes.get(i) {
+            let word = is_word_byte(b);
             // One space after a word ends it exactly as `end_word` would.
-            if bytes.get(i) == Some(&b' ') {
-                i += 1;
-                spaces += 1;
-                if bytes.get(i).is_some_and(|&b| is_word_byte(b)) {
-                    continue;
-                }
-                self.in_word = false;
-            } else {
-                self.in_word = true;
+            let space = b == b' ' && after_word;
+            if !(word || space) {
+                break;
             }
-            break;
+            spaces += usize::from(space);
+            after_word = word;
+            i += 1;
         }
+        self.in_word = after_word;
         let at = self.out.len();
         // `start` and `i` are at ASCII bytes (or the end): char boundaries.
         self.out.push_str(&text[start..i]);
