@@ -346,6 +346,20 @@ pub fn pattern_for(term: &str) -> Option<String> {
     Some(p)
 }
 
+/// `body.split("\n\n")`, found with memchr's substring search (the
+/// standard library's general one was ~5% of classification CPU).
+fn paragraphs(body: &str) -> impl Iterator<Item = &str> {
+    let mut from = 0;
+    memchr::memmem::find_iter(body.as_bytes(), b"\n\n")
+        .chain(std::iter::once(body.len()))
+        .map(move |end| {
+            // Both ends are next to an ASCII "\n" (or the end): char boundaries.
+            let para = &body[from..end];
+            from = end + 2;
+            para
+        })
+}
+
 /// An article folded into one searchable string, with the byte ranges of
 /// its fields.
 pub struct Prepared {
@@ -388,9 +402,7 @@ impl Prepared {
         let mut lead_end = None;
         let mut words = 0usize;
         let mut lead_words = 0usize;
-        for (i, para) in a
-            .body_text
-            .split("\n\n")
+        for (i, para) in paragraphs(a.body_text)
             .filter(|p| !p.trim().is_empty())
             .enumerate()
         {
@@ -590,6 +602,14 @@ mod tests {
         w.sort();
         w.dedup();
         w
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn paragraphs_split_like_str_split(body in "[a\n \r\t\u{00e9}]{0,40}") {
+            let want: Vec<&str> = body.split("\n\n").collect();
+            proptest::prop_assert_eq!(paragraphs(&body).collect::<Vec<_>>(), want);
+        }
     }
 
     #[test]

@@ -42,6 +42,29 @@ pub fn fold_into(text: &str, out: &mut String) -> usize {
     f.words
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// For eight ASCII bytes (little-endian in `x`): the high bit of each byte
+/// of the result says whether that byte is in `lo..=hi`. With every byte
+/// below 0x80 no sum carries into the next byte.
+const fn in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    let at_least_lo = x.wrapping_add(ONES * (0x80 - lo as u64));
+    let above_hi = x.wrapping_add(ONES * (0x7F - hi as u64));
+    at_least_lo & !above_hi & HIGH
+}
+
+/// Which of eight bytes are ASCII letters or digits, and which are spaces
+/// (as high bits of each byte); `None` if any byte is not ASCII.
+fn classify8(x: u64) -> Option<(u64, u64)> {
+    if x & HIGH != 0 {
+        return None;
+    }
+    let letter = in_range(x | (ONES * 0x20), b'a', b'z');
+    let digit = in_range(x, b'0', b'9');
+    Some((letter | digit, in_range(x, b' ', b' ')))
+}
+
 /// Whether `b` is an ASCII letter or digit (by the fold table).
 fn is_word_byte(b: u8) -> bool {
     BYTE_CLASS[usize::from(b)] == WORD
@@ -101,7 +124,22 @@ impl Folder<'_> {
         let mut i = start + 1;
         let mut spaces = 0;
         let mut after_word = true;
-        // One test per byte (no inner loop per word), so the branch is
+        // Eight bytes at a time while they are all inside the run.
+        while let Some(chunk) = bytes[i..].first_chunk::<8>() {
+            let Some((word, space)) = classify8(u64::from_le_bytes(*chunk)) else {
+                break;
+            };
+            // A space must follow a word (the byte before it, or the run
+            // so far for the first byte).
+            let word_before = (word << 8) | if after_word { 0x80 } else { 0 };
+            if word | space != HIGH || space & !word_before != 0 {
+                break;
+            }
+            spaces += space.count_ones() as usize;
+            after_word = word >> 63 != 0;
+            i += 8;
+        }
+        // Then (where the run ends) one test per byte (no inner loop per word), so the branch is
         // mispredicted only where the run ends, not at every word's end.
         while let Some(&b) = bytes.get(i) {
             let word = is_word_byte(b);
@@ -299,6 +337,45 @@ mod tests {
             let words = fold_into(&text, &mut out);
             proptest::prop_assert_eq!((out, words), fold_reference(&text));
         }
+    }
+
+    /// Every byte at every offset of the eight-byte chunks of a run, and
+    /// runs of every length around the chunk size.
+    #[test]
+    fn every_byte_at_every_chunk_offset_folds_like_the_reference() {
+        let base = "Abcdefg hijKlmno pqrst uvwxyz 0123 456789 ABCDEFGH";
+        for b in (0u8..0x80)
+            .map(char::from)
+            .chain(['é', '’', 'ʼ', '\u{00AD}'])
+        {
+            for pos in 0..base.len() {
+                for text in [
+                    format!("{}{b}{}", &base[..pos], &base[pos..]),
+                    format!("{}{b}{}", &base[..pos], &base[pos + 1..]),
+                    format!("{}{b}", &base[..pos]),
+                    format!(" {}{b}{b}", &base[pos..]),
+                ] {
+                    let mut out = String::new();
+                    let words = fold_into(&text, &mut out);
+                    assert_eq!((out, words), fold_reference(&text), "{text:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn classify8_marks_exactly_ascii_words_and_spaces() {
+        for b in 0u8..0x80 {
+            for lane in 0..8 {
+                let mut bytes = [b'x'; 8];
+                bytes[lane] = b;
+                let (word, space) = classify8(u64::from_le_bytes(bytes)).unwrap();
+                let bit = 0x80u64 << (8 * lane);
+                assert_eq!(word & bit != 0, b.is_ascii_alphanumeric(), "{b:#x}");
+                assert_eq!(space & bit != 0, b == b' ', "{b:#x}");
+            }
+        }
+        assert!(classify8(u64::from_le_bytes(*b"abc\xc3\xa9def")).is_none());
     }
 
     #[test]
