@@ -609,3 +609,100 @@ fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_bucket() {
     }
     assert_eq!(hit(&s, "192.0.2.200"), StatusCode::TOO_MANY_REQUESTS);
 }
+
+fn addr_of(s: &Server) -> &str {
+    s.base.strip_prefix("http://").unwrap()
+}
+
+/// Reads until the server closes the connection; panics if it has not
+/// within `limit` (the server must be the one to end it).
+fn read_until_closed(c: &mut TcpStream, limit: Duration) -> String {
+    c.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    match c.read_to_end(&mut got) {
+        Ok(_) => {}
+        // A close with unread input pending may come as a reset.
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        Err(e) => panic!("the server kept the connection open: {e}"),
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+#[test]
+fn slow_headers_and_idle_connections_are_closed_after_the_timeout() {
+    use std::io::Write;
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &["--timeout", "1"]);
+    // Slowloris: headers started, never finished.
+    let mut slow = TcpStream::connect(addr_of(&s)).unwrap();
+    slow.write_all(b"GET /unsubscribe HTTP/1.1\r\nHost: x\r\nX-A: ")
+        .unwrap();
+    // Connected, silent.
+    let mut idle = TcpStream::connect(addr_of(&s)).unwrap();
+    read_until_closed(&mut slow, Duration::from_secs(8));
+    read_until_closed(&mut idle, Duration::from_secs(8));
+    // A keep-alive connection is closed once idle, after its answer.
+    let mut kept = TcpStream::connect(addr_of(&s)).unwrap();
+    write!(
+        kept,
+        "GET /unsubscribe?token={token} HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    .unwrap();
+    let answer = read_until_closed(&mut kept, Duration::from_secs(8));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // The server still answers everyone else.
+    let r = client()
+        .get(format!("{}/unsubscribe?token={token}", s.base))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+#[test]
+fn a_body_sent_too_slowly_gets_408_and_changes_nothing() {
+    use std::io::Write;
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &["--timeout", "1"]);
+    let mut c = TcpStream::connect(addr_of(&s)).unwrap();
+    let body = "List-Unsubscribe=One-Click";
+    write!(
+        c,
+        "POST /unsubscribe?token={token} HTTP/1.1\r\nHost: x\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{}",
+        body.len(),
+        &body[..5]
+    )
+    .unwrap();
+    let answer = read_until_closed(&mut c, Duration::from_secs(8));
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert_eq!(status_of(&site), "active");
+}
+
+#[test]
+fn connections_over_the_cap_wait_until_one_closes() {
+    use std::io::Write;
+    let (site, token) = site_with_subscriber();
+    let s = serve(&site, &["--max-connections", "1", "--timeout", "30"]);
+    // The readiness probe's connection may still hold the slot for a moment.
+    std::thread::sleep(Duration::from_millis(200));
+    let first = TcpStream::connect(addr_of(&s)).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut second = TcpStream::connect(addr_of(&s)).unwrap();
+    write!(
+        second,
+        "GET /unsubscribe?token={token} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(1)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let waited = second.read(&mut buf);
+    assert!(
+        waited.is_err(),
+        "answered while the only slot was taken: {waited:?}"
+    );
+    drop(first);
+    let answer = read_until_closed(&mut second, Duration::from_secs(8));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

@@ -23,6 +23,14 @@ pub struct Args {
     /// every request comes through that proxy.
     #[arg(long)]
     pub trust_proxy: bool,
+    /// Close a connection that has not sent a request's headers within this
+    /// many seconds (also an idle keep-alive one), and answer 408 to a
+    /// request whose body takes longer: slow clients cannot pile up.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Connections served at once; further clients wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_connections: u64,
 }
 
 pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
@@ -38,6 +46,8 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
             preview: args.preview,
             trust_proxy: args.trust_proxy,
             fixed_now,
+            timeout: std::time::Duration::from_secs(args.timeout),
+            max_connections: args.max_connections as usize,
         },
     )?;
     Ok(Exit::Ok)

@@ -13,6 +13,7 @@
 //! from input (the service never redirects). Tokens are only logged
 //! truncated, client addresses only at debug level.
 
+mod conn;
 mod files;
 mod limit;
 pub mod mailto;
@@ -60,6 +61,12 @@ pub struct Options {
     pub trust_proxy: bool,
     /// A fixed clock (`NEWSDESK_NOW`), else the wall clock per request.
     pub fixed_now: Option<DateTime<Utc>>,
+    /// Longest wait for a request's headers (and for an idle keep-alive
+    /// connection's next request), and for the rest of a request once its
+    /// headers are in.
+    pub timeout: std::time::Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 struct AppState {
@@ -72,6 +79,7 @@ struct AppState {
     feeds_dir: PathBuf,
     digest_dir: PathBuf,
     fixed_now: Option<DateTime<Utc>>,
+    timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -96,6 +104,7 @@ pub fn run(config: Config, store: Store, opts: &Options) -> Result<()> {
         preview: opts.preview,
         trust_proxy: opts.trust_proxy,
         fixed_now: opts.fixed_now,
+        timeout: opts.timeout,
     });
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -108,12 +117,11 @@ pub fn run(config: Config, store: Store, opts: &Options) -> Result<()> {
         let addr = listener.local_addr()?;
         tracing::info!(%addr, preview = opts.preview, "serving");
         eprintln!("newsdesk: serving on http://{addr}/");
-        axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+        let limits = conn::Limits {
+            timeout: opts.timeout,
+            max_connections: opts.max_connections,
+        };
+        conn::serve(listener, router(state), limits, shutdown_signal()).await;
         tracing::info!("stopped");
         anyhow::Ok(())
     })
@@ -193,7 +201,23 @@ async fn guard(
         .expect("limiter lock")
         .check(ip, Instant::now());
     let mut resp = match checked {
-        Ok(()) => next.run(req).await,
+        // The header timeout does not cover the body: a form sent a byte at
+        // a time must not hold its connection (and a slot) either.
+        Ok(()) => match tokio::time::timeout(state.timeout, next.run(req)).await {
+            Ok(r) => r,
+            Err(_) => {
+                tracing::info!("request timed out: the client sent it too slowly");
+                let mut r = message(
+                    &state.config,
+                    StatusCode::REQUEST_TIMEOUT,
+                    "Request timed out",
+                    "The request took too long to arrive. Please try again.",
+                );
+                r.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                r
+            }
+        },
         Err(wait) => {
             tracing::info!("rate limit: refused a request");
             tracing::debug!(%ip, "rate limited");
