@@ -41,9 +41,6 @@ const MIGRATIONS: &[&str] = &[
     articles::MIGRATION_LIVE_ID,
 ];
 
-/// Page size of a newly created store (see [`Store::open`]).
-const PAGE_SIZE: i64 = 16_384;
-
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -58,12 +55,6 @@ impl Store {
         }
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open store {}", path.display()))?;
-        // 16 KB pages: an article's row (a few KB of compressed data) then
-        // mostly fits one page instead of spilling into an overflow chain,
-        // and a cold ingest writes a quarter as many pages (at 100,000
-        // articles: 0.9 s less kernel time, 7% less wall time). SQLite only
-        // applies this to a new, empty file; existing stores keep theirs.
-        conn.pragma_update(None, "page_size", PAGE_SIZE)?;
         // WAL lets readers (serve, previews) work while a run writes; NORMAL
         // sync is durable across process crashes, which is what the send
         // ledger needs (a power cut may lose the last commit, not corrupt).
@@ -178,38 +169,6 @@ mod tests {
         drop(s);
         let s = Store::open(&p).unwrap();
         assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
-    }
-
-    fn page_size(s: &Store) -> i64 {
-        s.conn
-            .pragma_query_value(None, "page_size", |r| r.get(0))
-            .unwrap()
-    }
-
-    #[test]
-    fn new_stores_get_large_pages_and_old_stores_keep_theirs() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("new.db");
-        let s = Store::open(&p).unwrap();
-        assert_eq!(page_size(&s), PAGE_SIZE);
-        s.meta_set("k", "v").unwrap();
-        drop(s);
-        // A store made by an earlier build, with SQLite's default 4 KB
-        // pages, opens and keeps working with them.
-        let old = dir.path().join("old.db");
-        {
-            let c = Connection::open(&old).unwrap();
-            c.pragma_update(None, "journal_mode", "WAL").unwrap();
-            c.execute("CREATE TABLE t(x)", []).unwrap();
-        }
-        let s = Store::open(&old).unwrap();
-        assert_eq!(page_size(&s), 4096);
-        s.meta_set("k", "v").unwrap();
-        assert_eq!(s.meta_get("k").unwrap().as_deref(), Some("v"));
-        drop(s);
-        let s = Store::open(&p).unwrap();
-        assert_eq!(page_size(&s), PAGE_SIZE);
-        assert_eq!(s.meta_get("k").unwrap().as_deref(), Some("v"));
     }
 
     #[test]
