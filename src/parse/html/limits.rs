@@ -87,6 +87,12 @@ fn walk(html: &str, max: usize, mut out: Option<&mut String>) -> bool {
     let b = html.as_bytes();
     // (tag name, kept)
     let mut stack: Vec<(&str, bool)> = Vec::new();
+    // How many of each (lowercased) name the stack holds. An end tag that
+    // matches an open element pops everything it scans, but one that
+    // matches none would scan the whole stack for nothing: thousands of
+    // stray end tags under thousands of open ones took quadratic time.
+    let mut open: std::collections::HashMap<String, usize> = Default::default();
+    let mut key = String::new();
     let mut too_deep = false;
     let mut i = 0;
     let mut copied = 0; // bytes of `html` already copied to `out`
@@ -116,12 +122,18 @@ fn walk(html: &str, max: usize, mut out: Option<&mut String>) -> bool {
         let is = |list: &[&str]| list.iter().any(|t| t.eq_ignore_ascii_case(name));
         let mut drop_tag = false;
         if closing {
-            if let Some(pos) = stack
-                .iter()
-                .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
+            key.clear();
+            key.push_str(name);
+            key.make_ascii_lowercase();
+            if open.get(&key).is_some_and(|&n| n > 0)
+                && let Some(pos) = stack
+                    .iter()
+                    .rposition(|(n, _)| n.eq_ignore_ascii_case(name))
             {
                 drop_tag = !stack[pos].1;
-                stack.truncate(pos);
+                for (n, _) in stack.drain(pos..) {
+                    forget(&mut open, &mut key, n);
+                }
             }
         } else {
             let self_closing = b[..end].ends_with(b"/>");
@@ -130,19 +142,30 @@ fn walk(html: &str, max: usize, mut out: Option<&mut String>) -> bool {
                     .last()
                     .is_some_and(|(n, _)| n.eq_ignore_ascii_case("p"))
             {
-                stack.pop();
+                let (n, _) = stack.pop().unwrap_or_default();
+                forget(&mut open, &mut key, n);
             }
             if is(&["li", "dt", "dd", "tr", "td", "th", "option"])
                 && stack
                     .last()
                     .is_some_and(|(n, _)| n.eq_ignore_ascii_case(name))
             {
-                stack.pop();
+                let (n, _) = stack.pop().unwrap_or_default();
+                forget(&mut open, &mut key, n);
             }
             if !is(VOID) && !self_closing {
                 let kept = stack.len() < max;
                 drop_tag = !kept;
                 stack.push((name, kept));
+                key.clear();
+                key.push_str(name);
+                key.make_ascii_lowercase();
+                match open.get_mut(&key) {
+                    Some(n) => *n += 1,
+                    None => {
+                        open.insert(key.clone(), 1);
+                    }
+                }
             }
             if is(RAW_TEXT) {
                 // Skip the element's raw content up to its end tag, which the
@@ -173,6 +196,16 @@ fn walk(html: &str, max: usize, mut out: Option<&mut String>) -> bool {
         o.push_str(&html[copied..]);
     }
     too_deep
+}
+
+/// Counts one element named `name` off the stack's tally (`key` is scratch).
+fn forget(open: &mut std::collections::HashMap<String, usize>, key: &mut String, name: &str) {
+    key.clear();
+    key.push_str(name);
+    key.make_ascii_lowercase();
+    if let Some(n) = open.get_mut(key.as_str()) {
+        *n = n.saturating_sub(1);
+    }
 }
 
 /// Index just past the `>` that ends a tag starting before `from`, skipping
@@ -282,5 +315,23 @@ mod tests {
         let out = limit_depth(&page, 50);
         assert_eq!(out.matches("<b>").count(), 50);
         assert!(out.ends_with('x'));
+    }
+
+    /// Found by fuzzing: an end tag matching no open element scanned the
+    /// whole stack, which keeps growing past the limit, so many stray end
+    /// tags under many open elements took quadratic time (a 70 KB page took
+    /// 13 s under the fuzzer). Matching end tags still close what they match.
+    #[test]
+    fn stray_end_tags_under_deep_nesting_are_skipped_quickly() {
+        let n = 20_000;
+        let page = format!("<div>{}x{}</DIV>y", "<a>".repeat(n), "</b>".repeat(n));
+        let out = limit_depth(&page, 50);
+        assert_eq!(out.matches("<a>").count(), 49);
+        assert_eq!(out.matches("</b>").count(), n);
+        // The `<div>` was kept, so the end tag that closes it (and all the
+        // `<a>`s) is too, whatever its case; what follows is at depth 0.
+        assert!(out.ends_with("</DIV>y"), "{}", &out[out.len() - 20..]);
+        let after = format!("{}{}", page, "<i>".repeat(60));
+        assert_eq!(limit_depth(&after, 50).matches("<i>").count(), 50);
     }
 }
