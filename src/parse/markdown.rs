@@ -183,7 +183,10 @@ fn yaml_flow_too_deep(raw: &str, max: usize) -> Option<usize> {
     }
     let b = raw.as_bytes();
     let (mut depth, mut line, mut s) = (0usize, 0usize, S::Start);
-    let blank = |i: usize| b.get(i).is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'));
+    let blank = |i: usize| {
+        b.get(i)
+            .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+    };
     let indent = |from: usize| b[from..].iter().take_while(|&&c| c == b' ').count();
     let mut line_start = 0;
     let mut i = 0;
@@ -985,7 +988,11 @@ mod tests {
     #[test]
     fn deeply_nested_yaml_front_matter_is_refused_before_parsing() {
         let n = 30_000;
-        let doc = format!("---\ntitle: T\ntags: {}{}\n---\nBody.\n", "[".repeat(n), "]".repeat(n));
+        let doc = format!(
+            "---\ntitle: T\ntags: {}{}\n---\nBody.\n",
+            "[".repeat(n),
+            "]".repeat(n)
+        );
         let e = md(&doc).unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("nests"), "{e}");
@@ -993,7 +1000,11 @@ mod tests {
         let sneaky = format!("a: {}", r#"[x" "y, "#.repeat(300));
         assert_eq!(yaml_flow_too_deep(&sneaky, 256), Some(0));
         // Between what loads and the limit, the parser's own error stands.
-        let deep = format!("---\ntitle: T\ntags: {}{}\n---\nBody.\n", "[".repeat(200), "]".repeat(200));
+        let deep = format!(
+            "---\ntitle: T\ntags: {}{}\n---\nBody.\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        );
         assert!(md(&deep).unwrap_err().message.contains("not valid YAML"));
     }
 
@@ -1008,7 +1019,10 @@ mod tests {
             format!("# {many}\ntitle: x"),
             format!("body: |\n  {many}\n\n  {many}\ntitle: x"),
             format!("list:\n  - >\n    {many}\ntitle: x"),
-            format!("tags: [\"{many}\", '{m}', a\"b, # {many}\n  c]\ntitle: x", m = "[''".repeat(300)),
+            format!(
+                "tags: [\"{many}\", '{m}', a\"b, # {many}\n  c]\ntitle: x",
+                m = "[''".repeat(300)
+            ),
         ] {
             assert_eq!(yaml_flow_too_deep(&raw, 256), None, "{raw}");
             let doc = format!("---\n{raw}\n---\nBody.\n");
