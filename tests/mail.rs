@@ -350,12 +350,16 @@ fn sessions_are_renewed_after_max_messages_per_connection() {
 const PASSWORD: &str = "s3cret-Pa55word";
 
 fn tls_fixture(server: &SmtpServer, tls: &Tls, password: &str) -> Fixture {
+    tls_fixture_with(server, tls, password, "starttls")
+}
+
+fn tls_fixture_with(server: &SmtpServer, tls: &Tls, password: &str, security: &str) -> Fixture {
     let f = Fixture::new(server.port, 5, "");
     let dir = f.dir.path();
     std::fs::write(dir.join("ca.pem"), &tls.cert_pem).unwrap();
     std::fs::write(dir.join("smtp-password"), format!("{password}\n")).unwrap();
     let text = format!(
-        "{}\n[smtp]\nhost = \"localhost\"\nport = {}\nsecurity = \"starttls\"\n\
+        "{}\n[smtp]\nhost = \"localhost\"\nport = {}\nsecurity = \"{security}\"\n\
          username = \"newsdesk\"\npassword_file = \"smtp-password\"\nca_file = \"ca.pem\"\n",
         util::BASE_CONFIG,
         server.port
@@ -371,8 +375,42 @@ fn tls_fixture(server: &SmtpServer, tls: &Tls, password: &str) -> Fixture {
 fn tls_server(tls: &Tls) -> SmtpServer {
     SmtpServer::start_with(Options {
         tls: Some(tls.clone()),
+        implicit_tls: false,
         auth: Some(("newsdesk".into(), PASSWORD.into())),
     })
+}
+
+#[test]
+fn implicit_tls_and_auth_work_and_an_untrusted_certificate_is_refused() {
+    let tls = Tls::self_signed();
+    let server = SmtpServer::start_with(Options {
+        tls: Some(tls.clone()),
+        implicit_tls: true,
+        auth: Some(("newsdesk".into(), PASSWORD.into())),
+    });
+    let f = tls_fixture_with(&server, &tls, PASSWORD, "tls");
+    let store = f.store();
+    let r = f.mailer().send(&store, &compose, now(), &fast()).unwrap();
+    assert_eq!(r.sent, 5);
+    assert_each_once(&server, 1..=5);
+    for m in server.received() {
+        assert!(m.tls, "sent over TLS");
+        assert_eq!(m.auth_user.as_deref(), Some("newsdesk"));
+    }
+    // The same checks as STARTTLS: another certificate is not trusted.
+    let other = tls_fixture_with(&server, &Tls::self_signed(), PASSWORD, "tls");
+    let store = other.store();
+    let seen = server.transcript().len();
+    let err = other
+        .mailer()
+        .send(&store, &compose, now(), &fast())
+        .unwrap_err();
+    assert_eq!(exit_for(&err).code(), 69, "{err:#}");
+    assert_eq!(server.received().len(), 5);
+    assert!(
+        server.transcript()[seen..].is_empty(),
+        "not a command (nor credentials) over an untrusted connection"
+    );
 }
 
 #[test]
@@ -777,6 +815,7 @@ fn digest_send_through_the_binary_delivers_each_subscriber_once_and_status_tells
 fn a_refused_password_exits_78_and_never_reaches_the_trace_log() {
     let server = SmtpServer::start_with(Options {
         tls: None,
+        implicit_tls: false,
         auth: Some(("newsdesk".into(), PASSWORD.into())),
     });
     let wrong = "Wr0ng-pa55-for-logs";

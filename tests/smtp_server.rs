@@ -88,6 +88,8 @@ pub struct Script {
 pub struct Options {
     /// Certificate and key (PEM) offered through STARTTLS.
     pub tls: Option<Tls>,
+    /// With `tls`: TLS from the first byte (SMTPS, port 465) instead.
+    pub implicit_tls: bool,
     /// Required credentials (AUTH only offered after STARTTLS when TLS is on).
     pub auth: Option<(String, String)>,
 }
@@ -148,6 +150,7 @@ impl SmtpServer {
     pub fn start() -> SmtpServer {
         SmtpServer::start_with(Options {
             tls: None,
+            implicit_tls: false,
             auth: None,
         })
     }
@@ -164,6 +167,7 @@ impl SmtpServer {
             transcript: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
         });
+        let implicit = opts.implicit_tls;
         let opts = Arc::new((opts.tls.map(|t| t.server_config()), opts.auth));
         let sh = shared.clone();
         std::thread::spawn(move || {
@@ -176,7 +180,7 @@ impl SmtpServer {
                 let sh = sh.clone();
                 let opts = opts.clone();
                 std::thread::spawn(move || {
-                    let _ = Session::new(&sh, &opts.0, &opts.1).run(conn);
+                    let _ = Session::new(&sh, &opts.0, &opts.1).run(conn, implicit);
                 });
             }
         });
@@ -291,10 +295,17 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn run(mut self, tcp: TcpStream) -> std::io::Result<()> {
+    fn run(mut self, tcp: TcpStream, implicit_tls: bool) -> std::io::Result<()> {
         tcp.set_read_timeout(Some(Duration::from_secs(30)))?;
         tcp.set_nodelay(true)?;
-        let mut r = BufReader::new(Stream::Plain(tcp));
+        let mut r = match self.tls.clone() {
+            Some(cfg) if implicit_tls => {
+                let conn = rustls::ServerConnection::new(cfg).unwrap();
+                self.encrypted = true;
+                BufReader::new(Stream::Tls(Box::new(rustls::StreamOwned::new(conn, tcp))))
+            }
+            _ => BufReader::new(Stream::Plain(tcp)),
+        };
         reply(&mut r, "220 localhost ESMTP test server")?;
         let mut line = String::new();
         loop {

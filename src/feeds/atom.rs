@@ -41,7 +41,7 @@ const HOLE: u8 = 0x01;
 /// placeholder as each entry's content; the escaped contents are then put in
 /// the holes. This is byte for byte what the crate writes with the contents
 /// in place (it escapes text with quick-xml's `escape`, which
-/// [`escape_into`] matches), without the crate copying and escaping
+/// `escape_into` matches), without the crate copying and escaping
 /// megabytes of HTML through temporary strings: on a first run that writes
 /// every archive page, escaping there was an eighth of all the time spent.
 pub fn render(doc: &FeedDoc<'_>) -> Result<Vec<u8>> {

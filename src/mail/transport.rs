@@ -4,7 +4,8 @@
 //!
 //! Each session drives lettre's async client on its own current-thread
 //! tokio runtime, from the worker thread that owns it. The async client
-//! accepts a socket we open ourselves, so TCP_NODELAY can be set: lettre
+//! accepts a socket we open ourselves (for implicit TLS too, see
+//! `implicit_tls`), so TCP_NODELAY can be set: lettre
 //! writes the message and the closing dot separately, and with Nagle's
 //! algorithm that second write waits for a delayed ACK (~40 ms a message).
 //!
@@ -22,7 +23,11 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+#[allow(deprecated)]
+use lettre::transport::smtp::client::AsyncNetworkStream;
+use lettre::transport::smtp::client::{
+    AsyncSmtpConnection, AsyncTokioStream, Certificate, TlsParameters,
+};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::{ClientId, Extension, MailBodyParameter, MailParameter};
 
@@ -122,31 +127,24 @@ impl Connector {
             .build()
             .map_err(|e| unavailable("cannot start the I/O runtime", &e))?;
         let timeout = self.timeout;
+        let tcp = self.tcp().map_err(|e| unavailable("cannot connect", &e))?;
+        let hello = &self.hello;
         let mut conn = match (self.security, &self.tls) {
-            (SmtpSecurity::Tls, Some(tls)) => run_within(
-                &rt,
-                timeout,
-                AsyncSmtpConnection::connect_tokio1(
-                    (self.host.as_str(), self.port),
-                    Some(timeout),
-                    &self.hello,
-                    Some(tls.clone()),
-                    None,
-                ),
-            )
+            (SmtpSecurity::Tls, Some(tls)) => run_within(&rt, timeout, async move {
+                let tls_stream = implicit_tls(tcp, tls.clone()).await?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(tls_stream), hello)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
             .map_err(|e| unavailable("cannot connect", &e))?,
-            _ => {
-                let tcp = self.tcp().map_err(|e| unavailable("cannot connect", &e))?;
-                let hello = &self.hello;
-                run_within(&rt, timeout, async move {
-                    let tcp = tokio::net::TcpStream::from_std(tcp)
-                        .map_err(|e| format!("socket setup: {e}"))?;
-                    AsyncSmtpConnection::connect_with_transport(Box::new(tcp), hello)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| unavailable("cannot connect", &e))?
-            }
+            _ => run_within(&rt, timeout, async move {
+                let tcp = tokio::net::TcpStream::from_std(tcp)
+                    .map_err(|e| format!("socket setup: {e}"))?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(tcp), hello)
+                    .await
+                    .map_err(|e| e.to_string())
+            })
+            .map_err(|e| unavailable("cannot connect", &e))?,
         };
         if self.security == SmtpSecurity::Starttls {
             if !conn.can_starttls() {
@@ -208,6 +206,79 @@ impl Connector {
             }
         }
         Err(last.unwrap_or_else(|| std::io::Error::other("host name resolves to no address")))
+    }
+}
+
+/// Implicit TLS (SMTPS, port 465) on our own socket, so that it too has
+/// Nagle's algorithm off (lettre's `connect_tokio1` opens its socket without
+/// it: ~40 ms a message). The handshake is lettre's own `upgrade_tls` with
+/// the same `TlsParameters` as STARTTLS, so certificate checks are the same;
+/// lettre's connection then runs over it as over any stream.
+async fn implicit_tls(tcp: TcpStream, tls: TlsParameters) -> Result<TlsStream, String> {
+    let peer = tcp.peer_addr().map_err(|e| format!("socket setup: {e}"))?;
+    let tcp = tokio::net::TcpStream::from_std(tcp).map_err(|e| format!("socket setup: {e}"))?;
+    // Deprecated as "not meant to be public", but it is the one way to give
+    // lettre's TLS handshake a socket of our own; pinned by Cargo.lock.
+    #[allow(deprecated)]
+    let mut stream = AsyncNetworkStream::use_existing_tokio1(Box::new(tcp));
+    stream
+        .upgrade_tls(tls)
+        .await
+        .map_err(|e| format!("TLS handshake failed: {e}"))?;
+    Ok(TlsStream { stream, peer })
+}
+
+/// lettre's TLS stream (futures-io) as the tokio stream its connection takes.
+#[derive(Debug)]
+struct TlsStream {
+    #[allow(deprecated)]
+    stream: AsyncNetworkStream,
+    peer: std::net::SocketAddr,
+}
+
+impl tokio::io::AsyncRead for TlsStream {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let n = std::task::ready!(futures_io::AsyncRead::poll_read(
+            std::pin::Pin::new(&mut self.stream),
+            cx,
+            buf.initialize_unfilled()
+        ))?;
+        buf.advance(n);
+        std::task::Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for TlsStream {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        futures_io::AsyncWrite::poll_write(std::pin::Pin::new(&mut self.stream), cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        futures_io::AsyncWrite::poll_flush(std::pin::Pin::new(&mut self.stream), cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        futures_io::AsyncWrite::poll_close(std::pin::Pin::new(&mut self.stream), cx)
+    }
+}
+
+impl AsyncTokioStream for TlsStream {
+    fn peer_addr(&self) -> std::io::Result<std::net::SocketAddr> {
+        Ok(self.peer)
     }
 }
 

@@ -152,7 +152,7 @@ const MIN_WORDS: usize = 4;
 const LONG_RUN: usize = 8;
 
 /// Whether `quote` repeats a sentence of `source` word for word: equal to a
-/// whole sentence, or a run of at least [`LONG_RUN`] consecutive words of one.
+/// whole sentence, or a run of at least `LONG_RUN` consecutive words of one.
 pub fn repeats(quote: &str, source: &str) -> bool {
     Source::new(source).repeated_by(&Words::new(quote))
 }

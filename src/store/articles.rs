@@ -467,7 +467,7 @@ impl StoredData {
     }
 
     /// The article JSON deserialized into `T` (which may pick only the
-    /// fields it needs), as [`decode_data`] reads it from the row.
+    /// fields it needs), as `decode_data` reads it from the row.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> rusqlite::Result<T> {
         use rusqlite::types::ValueRef;
         decode_data(if self.packed {
@@ -478,7 +478,7 @@ impl StoredData {
     }
 
     /// Runs `f` on the article's JSON (unpacked if need be, see
-    /// [`with_unpacked`]), for readers that parse it their own way.
+    /// `with_unpacked`), for readers that parse it their own way.
     pub fn with_json<T>(&self, f: impl FnOnce(&[u8]) -> T) -> anyhow::Result<T> {
         if self.packed {
             with_unpacked(&self.bytes, f)

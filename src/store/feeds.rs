@@ -67,7 +67,7 @@ const THEME_FILTER: &str = "AND (?1 IS NULL OR EXISTS (SELECT 1 FROM article_the
                             WHERE t.article_id = a.id AND t.theme_id = ?1))";
 
 /// An article row as read, its JSON not yet decoded: reading rows is
-/// sequential (one connection), decoding them is not ([`RawArticle::decode`]
+/// sequential (one connection), decoding them is not ([`RawArticle::decode_with`]
 /// runs on worker threads).
 #[derive(Debug)]
 pub struct RawArticle {

@@ -242,12 +242,13 @@ impl Store {
         message_id: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE send_ledger SET state = 'sent', attempts = attempts + 1, reply = ?3,
+        self.conn()
+            .prepare_cached(
+                "UPDATE send_ledger SET state = 'sent', attempts = attempts + 1, reply = ?3,
                  message_id = ?4, next_try = NULL, updated_at = ?5
              WHERE edition = ?1 AND subscriber_id = ?2",
-            params![edition, subscriber_id, reply, message_id, ts(at)],
-        )?;
+            )?
+            .execute(params![edition, subscriber_id, reply, message_id, ts(at)])?;
         Ok(())
     }
 
@@ -260,12 +261,13 @@ impl Store {
         next_try: DateTime<Utc>,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE send_ledger SET state = 'deferred', attempts = attempts + 1, reply = ?3,
+        self.conn()
+            .prepare_cached(
+                "UPDATE send_ledger SET state = 'deferred', attempts = attempts + 1, reply = ?3,
                  next_try = ?4, updated_at = ?5
              WHERE edition = ?1 AND subscriber_id = ?2 AND state IN ('pending', 'deferred')",
-            params![edition, subscriber_id, reply, ts(next_try), ts(at)],
-        )?;
+            )?
+            .execute(params![edition, subscriber_id, reply, ts(next_try), ts(at)])?;
         Ok(())
     }
 
@@ -277,12 +279,13 @@ impl Store {
         reply: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
-            "UPDATE send_ledger SET state = 'failed', attempts = attempts + 1, reply = ?3,
+        self.conn()
+            .prepare_cached(
+                "UPDATE send_ledger SET state = 'failed', attempts = attempts + 1, reply = ?3,
                  next_try = NULL, updated_at = ?4
              WHERE edition = ?1 AND subscriber_id = ?2 AND state IN ('pending', 'deferred')",
-            params![edition, subscriber_id, reply, ts(at)],
-        )?;
+            )?
+            .execute(params![edition, subscriber_id, reply, ts(at)])?;
         Ok(())
     }
 
@@ -294,9 +297,10 @@ impl Store {
         reason: &str,
         at: DateTime<Utc>,
     ) -> Result<()> {
-        self.conn().execute(
+        self.conn().prepare_cached(
             "UPDATE send_ledger SET state = 'skipped', reply = ?3, next_try = NULL, updated_at = ?4
-             WHERE edition = ?1 AND subscriber_id = ?2 AND state IN ('pending', 'deferred')",
+             WHERE edition = ?1 AND subscriber_id = ?2 AND state IN ('pending', 'deferred')")?
+        .execute(
             params![edition, subscriber_id, reason, ts(at)],
         )?;
         Ok(())

@@ -3,7 +3,7 @@
 //! Order: JSON-LD `articleBody` when it is complete and the markup disagrees
 //! with it; else one `[itemprop=articleBody]` / `<article>` / `<main>`
 //! container holding most of the text; else the content scorer
-//! ([`score_body`], wrapping the `dom_smoothie` readability port, so it can be
+//! (`score_body`, wrapping the `dom_smoothie` readability port, so it can be
 //! swapped for another crate or our own without touching the rest).
 
 use scraper::{ElementRef, Html};

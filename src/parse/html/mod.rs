@@ -3,9 +3,9 @@
 //!
 //! Steps: size and nesting limits ([`limits`]), charset ([`encoding`]),
 //! metadata from JSON-LD / OpenGraph / `<meta>` / markup ([`metadata`]),
-//! boilerplate removal ([`clean`]), body extraction ([`extract`]), then the
+//! boilerplate removal (`clean`), body extraction ([`extract`]), then the
 //! shared sanitizer with URLs made absolute and a plain-text rendering
-//! ([`text`]).
+//! (`text`).
 
 /// A CSS selector parsed once per process: parsing one costs more than
 /// matching it, and every page used to parse a dozen.
