@@ -372,6 +372,18 @@ fn tls_fixture_with(server: &SmtpServer, tls: &Tls, password: &str, security: &s
     }
 }
 
+/// The fixture's five messages all arrive, once each, over TLS, after AUTH.
+fn sends_five_over_tls_as_newsdesk(f: &Fixture, server: &SmtpServer) {
+    let store = f.store();
+    let r = f.mailer().send(&store, &compose, now(), &fast()).unwrap();
+    assert_eq!(r.sent, 5);
+    assert_each_once(server, 1..=5);
+    for m in server.received() {
+        assert!(m.tls, "sent over TLS");
+        assert_eq!(m.auth_user.as_deref(), Some("newsdesk"));
+    }
+}
+
 fn tls_server(tls: &Tls) -> SmtpServer {
     SmtpServer::start_with(Options {
         tls: Some(tls.clone()),
@@ -389,14 +401,7 @@ fn implicit_tls_and_auth_work_and_an_untrusted_certificate_is_refused() {
         auth: Some(("newsdesk".into(), PASSWORD.into())),
     });
     let f = tls_fixture_with(&server, &tls, PASSWORD, "tls");
-    let store = f.store();
-    let r = f.mailer().send(&store, &compose, now(), &fast()).unwrap();
-    assert_eq!(r.sent, 5);
-    assert_each_once(&server, 1..=5);
-    for m in server.received() {
-        assert!(m.tls, "sent over TLS");
-        assert_eq!(m.auth_user.as_deref(), Some("newsdesk"));
-    }
+    sends_five_over_tls_as_newsdesk(&f, &server);
     // The same checks as STARTTLS: another certificate is not trusted.
     let other = tls_fixture_with(&server, &Tls::self_signed(), PASSWORD, "tls");
     let store = other.store();
@@ -418,14 +423,7 @@ fn starttls_and_auth_work_with_a_self_signed_certificate_trusted_via_ca_file() {
     let tls = Tls::self_signed();
     let server = tls_server(&tls);
     let f = tls_fixture(&server, &tls, PASSWORD);
-    let store = f.store();
-    let r = f.mailer().send(&store, &compose, now(), &fast()).unwrap();
-    assert_eq!(r.sent, 5);
-    assert_each_once(&server, 1..=5);
-    for m in server.received() {
-        assert!(m.tls, "sent over TLS");
-        assert_eq!(m.auth_user.as_deref(), Some("newsdesk"));
-    }
+    sends_five_over_tls_as_newsdesk(&f, &server);
 }
 
 #[test]
