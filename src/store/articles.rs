@@ -610,6 +610,15 @@ mod tests {
         s.apply_ingest(&b, now).unwrap()
     }
 
+    /// A pass in which the file `key` is gone.
+    fn remove(s: &mut Store, key: &str, now: DateTime<Utc>) -> IngestOutcome {
+        let b = IngestBatch {
+            removed: vec![key.into()],
+            ..Default::default()
+        };
+        s.apply_ingest(&b, now).unwrap()
+    }
+
     #[test]
     fn new_then_updated_keeps_archived_at_and_moves_updated_at() {
         let mut s = Store::open_in_memory().unwrap();
@@ -759,11 +768,7 @@ mod tests {
             vec![version("a.txt", "h1", None, "A")],
             t("2026-01-01T00:00:00Z"),
         );
-        let b = IngestBatch {
-            removed: vec!["a.txt".into()],
-            ..Default::default()
-        };
-        let o = s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        let o = remove(&mut s, "a.txt", t("2026-01-02T00:00:00Z"));
         assert_eq!(o.removed, 1);
         assert_eq!(s.article_count().unwrap(), 0);
         assert!(s.file_stats().unwrap().is_empty());
@@ -799,11 +804,7 @@ mod tests {
             t("2026-01-01T00:00:00Z"),
         );
         let seq = s.article("x").unwrap().unwrap().seq;
-        let b = IngestBatch {
-            removed: vec!["a.txt".into()],
-            ..Default::default()
-        };
-        s.apply_ingest(&b, t("2026-01-02T00:00:00Z")).unwrap();
+        remove(&mut s, "a.txt", t("2026-01-02T00:00:00Z"));
         let o = apply(
             &mut s,
             vec![
