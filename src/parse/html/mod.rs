@@ -158,6 +158,56 @@ mod tests {
 
     const BODY: &str = "<p>The festival opened on a rainy evening with a film about shepherds in the mountains above the valley.</p><p>Critics praised its patience, and the audience stayed for a long discussion with the director afterwards.</p>";
 
+    /// A WordPress-style page whose comments (and a sidebar) outweigh the
+    /// post, with the post's and body's class names given.
+    fn blog_page(post_class: &str, body_class: &str) -> String {
+        let comment = "<li class=\"comment\"><div class=\"comment-body\"><p>A reader's long reply about the film, its director and the festival, which goes on for a while and then some more.</p></div></li>";
+        format!(
+            "<html><head><title>Shepherds in the rain</title></head><body>\
+             <div id=\"primary\"><main id=\"main\"><article class=\"{post_class}\">\
+             <h1 class=\"entry-title\">Shepherds in the rain</h1>\
+             <div class=\"{body_class}\">{BODY}</div></article>\
+             <div id=\"comments\" class=\"comments-area\"><ol class=\"comment-list\">{}</ol></div>\
+             </main></div></body></html>",
+            comment.repeat(12)
+        )
+    }
+
+    /// Regression: WordPress gives the post element `hentry category-…
+    /// tag-…`; "category" marks chrome, so the whole post went wherever the
+    /// comments outweighed it (and the page was rejected: no body).
+    #[test]
+    fn wordpress_post_classes_do_not_make_the_post_chrome() {
+        let a = ok(&blog_page(
+            "post-7 post type-post hentry category-open-thread tag-film",
+            "entry-content",
+        ));
+        assert!(
+            a.body_text.starts_with("The festival opened"),
+            "{}",
+            a.body_text
+        );
+        assert!(
+            !a.body_text.contains("reader's long reply"),
+            "{}",
+            a.body_text
+        );
+    }
+
+    /// Regression: a body named `entry-content entry-content-read-more`
+    /// matched the "read-more" chrome rule and was dropped, leaving a teaser
+    /// of another story as the article.
+    #[test]
+    fn a_body_class_with_read_more_in_it_is_still_the_body() {
+        let a = ok(&blog_page("post", "entry-content entry-content-read-more"));
+        assert!(
+            a.body_text.starts_with("The festival opened"),
+            "{}",
+            a.body_text
+        );
+        assert!(a.body_text.contains("long discussion with the director"));
+    }
+
     #[test]
     fn lower_is_to_lowercase() {
         for s in [
