@@ -308,6 +308,17 @@ pub fn class_id(el: &scraper::node::Element) -> String {
     s.to_lowercase()
 }
 
+/// Whether the page hides the element itself (`hidden`, `aria-hidden`, an
+/// inline `display: none` or `visibility: hidden`).
+pub fn is_hidden(el: &scraper::node::Element) -> bool {
+    el.attr("hidden").is_some()
+        || el.attr("aria-hidden") == Some("true")
+        || el.attr("style").is_some_and(|s| {
+            let s: String = s.to_lowercase().split_whitespace().collect();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+}
+
 pub fn classify(el: &scraper::node::Element) -> Chrome {
     let name = el.name();
     // Fast path: most elements carry no attribute any rule looks at.
@@ -322,13 +333,7 @@ pub fn classify(el: &scraper::node::Element) -> Chrome {
         return Chrome::No;
     }
     let ci = class_id(el);
-    if el.attr("hidden").is_some()
-        || el.attr("aria-hidden") == Some("true")
-        || el.attr("style").is_some_and(|s| {
-            let s: String = s.to_lowercase().split_whitespace().collect();
-            s.contains("display:none") || s.contains("visibility:hidden")
-        })
-    {
+    if is_hidden(el) {
         return Chrome::Strong;
     }
     if ci

@@ -170,15 +170,19 @@ fn container(doc: &Html, lens: &clean::TextLens) -> Option<String> {
     let total = lens.plain(root).max(1);
     let big = |e: &ElementRef<'_>, pct: usize| lens.plain(*e) * 100 >= total * pct;
 
-    // Some sites split the body over several `articleBody` elements.
+    // Some sites split the body over several `articleBody` elements. Hidden
+    // ones are search-engine copies of the text (often several, in a
+    // `display: none` microdata block beside the visible article), not it.
     let bodies: Vec<ElementRef<'_>> = doc
         .select(sel!("[itemprop=articleBody], [itemprop=articlebody]"))
         .filter(|b| {
-            !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
-                a.value()
-                    .attr("itemprop")
-                    .is_some_and(|p| p.eq_ignore_ascii_case("articlebody"))
-            })
+            !clean::is_hidden(b.value())
+                && !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                    clean::is_hidden(a.value())
+                        || a.value()
+                            .attr("itemprop")
+                            .is_some_and(|p| p.eq_ignore_ascii_case("articlebody"))
+                })
         })
         .collect();
     let bodies_len: usize = bodies.iter().map(|b| lens.plain(*b)).sum();

@@ -194,6 +194,35 @@ mod tests {
         );
     }
 
+    /// Regression: a `display: none` microdata block repeating the text as
+    /// two `articleBody` copies (plain lines, no paragraphs) beside the
+    /// visible body was taken for the body, so the article came out twice
+    /// over and without its paragraphs.
+    #[test]
+    fn hidden_article_body_copies_are_not_the_body() {
+        let plain = "The festival opened on a rainy evening with a film about shepherds.\nCritics praised its patience.";
+        let copy = |kind: &str| {
+            format!(
+                "<div style=\"display:none;\" itemscope itemtype=\"http://schema.org/{kind}\">\
+                 <div itemprop=\"headline\">Shepherds</div><div itemprop=\"articleBody\">{plain}</div>"
+            )
+        };
+        // The second block is left open, as on the page this came from.
+        let page = format!(
+            "<html><head><title>Shepherds in the rain</title></head><body>\
+             <h1>Shepherds in the rain</h1><div class=\"KonaBody\">{BODY}</div>\
+             {}</div>{}</body></html>",
+            copy("NewsArticle"),
+            copy("Article")
+        );
+        let a = ok(&page);
+        assert_eq!(
+            a.body_text,
+            "The festival opened on a rainy evening with a film about shepherds in the mountains above the valley.\n\n\
+             Critics praised its patience, and the audience stayed for a long discussion with the director afterwards."
+        );
+    }
+
     /// Regression: a body named `entry-content entry-content-read-more`
     /// matched the "read-more" chrome rule and was dropped, leaving a teaser
     /// of another story as the article.
