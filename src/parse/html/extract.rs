@@ -392,7 +392,8 @@ fn json_ld_is_better(ld: &str, html_blocks: &[String]) -> bool {
 }
 
 fn paragraphs_html(text: &str) -> String {
-    // Some sites put markup (escaped or not) in articleBody.
+    // Some sites put markup in articleBody (its character references are
+    // decoded by now, so escaped markup is markup too).
     if text.contains("</p>") || text.contains("<br") {
         return text::blocks(text)
             .iter()
@@ -402,6 +403,16 @@ fn paragraphs_html(text: &str) -> String {
     }
     let text = text.replace("\r\n", "\n");
     let splitter = if text.contains("\n\n") { "\n\n" } else { "\n" };
+    // Markup without paragraphs of its own (`<h2>`, `<div><img></div>`
+    // between plain paragraphs): each paragraph read as HTML.
+    if text.contains("</") || text.contains("/>") {
+        return text
+            .split(splitter)
+            .flat_map(text::blocks)
+            .map(|p| format!("<p>{}</p>", escape(&p)))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     text.split(splitter)
         .map(collapse_ws)
         .filter(|p| !p.is_empty())

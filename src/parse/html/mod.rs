@@ -223,6 +223,39 @@ mod tests {
         );
     }
 
+    /// Regression: WordPress HTML-escapes its JSON-LD strings, and some
+    /// sites escape `<meta content>` twice or put entity-escaped markup in
+    /// `articleBody`: titles read "Don&#8217;t" in every feed, and bodies
+    /// showed "&lt;div align=&quot;center&quot;&gt;" as text.
+    #[test]
+    fn character_references_in_metadata_and_json_ld_bodies_are_decoded() {
+        let para = |i: usize| {
+            format!(
+                "Paragraph {i} of the review, long enough to count as body text for the extractor."
+            )
+        };
+        let ld_body = format!(
+            "{}\\r\\n\\r\\n&lt;div align=&quot;center&quot;&gt;&lt;img src=&quot;https://x.example/a.jpg&quot;&gt;&lt;/div&gt;\\r\\n\\r\\n&lt;h2&gt;Keyboard&lt;/h2&gt;\\r\\n\\r\\n{} It&#8217;s &lt;em&gt;better&lt;/em&gt;.",
+            (0..6).map(para).collect::<Vec<_>>().join(" "),
+            para(7)
+        );
+        let page = format!(
+            "<html><head><title>x</title>\
+             <meta property=\"og:description\" content=\"Gas &amp;amp; Electric [&amp;amp;hellip;]\">\
+             <script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\
+             \"headline\":\"Don&#8217;t stop&nbsp;now\",\"articleBody\":\"{ld_body}\"}}</script>\
+             </head><body><article><p>Short.</p></article></body></html>"
+        );
+        let a = ok(&page);
+        assert_eq!(a.title, "Don’t stop now");
+        assert_eq!(a.standfirst.as_deref(), Some("Gas & Electric […]"));
+        assert!(!a.body_text.contains('&'), "{}", a.body_text);
+        let blocks: Vec<&str> = a.body_text.split("\n\n").collect();
+        assert_eq!(blocks[1], "Keyboard");
+        assert_eq!(blocks[2], format!("{} It’s better.", para(7)));
+        assert!(a.body_html.contains("<p>Keyboard</p>"), "{}", a.body_html);
+    }
+
     /// Regression: a body named `entry-content entry-content-read-more`
     /// matched the "read-more" chrome rule and was dropped, leaving a teaser
     /// of another story as the article.
