@@ -256,6 +256,52 @@ mod tests {
         assert!(a.body_html.contains("<p>Keyboard</p>"), "{}", a.body_html);
     }
 
+    /// Regressions from real pages: a chain's JSON-LD says
+    /// `"datePublished": "0001-01-01T00:00:00Z"` (Go's zero time) and that
+    /// was the date; the New York Times dates its pages with
+    /// `<meta property="article:published" itemprop="datePublished dateCreated">`;
+    /// Yoast dates the `WebPage` of its JSON-LD graph, not the article.
+    #[test]
+    fn dates_from_real_page_patterns_and_placeholder_dates_ignored() {
+        let page = |head: &str| {
+            format!(
+                "<html><head><title>Shepherds in the rain</title>{head}</head><body><article>\
+                 <h1>Shepherds in the rain</h1>{BODY}</article></body></html>"
+            )
+        };
+        let date = |head: &str| ok(&page(head)).date;
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(
+            date(
+                r#"<script type="application/ld+json">{"@type":"NewsArticle","headline":"Shepherds in the rain","datePublished":"0001-01-01T00:00:00Z"}</script>
+                   <meta property="article:published_time" content="2019-11-19T21:14:00Z">"#
+            ),
+            d(2019, 11, 19)
+        );
+        assert_eq!(
+            date(r#"<meta property="article:modified_time" content="1970-01-01T00:00:00Z">"#),
+            None
+        );
+        assert_eq!(
+            date(
+                r#"<meta property="article:published" itemprop="datePublished dateCreated" content="2019-11-18T17:56:27.000Z">"#
+            ),
+            d(2019, 11, 18)
+        );
+        assert_eq!(
+            date(r#"<meta itemprop="dateCreated datePublished" content="2019-11-17">"#),
+            d(2019, 11, 17)
+        );
+        assert_eq!(
+            date(
+                r#"<script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+                   {"@type":"Organization","name":"Inexhibit"},
+                   {"@type":"WebPage","name":"Shepherds in the rain","datePublished":"2018-04-18T14:39:09+02:00"}]}</script>"#
+            ),
+            d(2018, 4, 18)
+        );
+    }
+
     /// Regression: a body named `entry-content entry-content-read-more`
     /// matched the "read-more" chrome rule and was dropped, leaving a teaser
     /// of another story as the article.
