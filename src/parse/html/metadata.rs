@@ -281,7 +281,25 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     }
     m.tags.truncate(30);
     decode_values(&mut m);
+    // Bylines given as names, from any source: "By TOM KRISHER", "by Jane Doe".
+    m.authors = dedupe(
+        std::mem::take(&mut m.authors)
+            .into_iter()
+            .map(|a| without_by(&a).to_string())
+            .filter(|a| !a.is_empty())
+            .collect(),
+    );
     m
+}
+
+/// A name without a leading "By"/"by"/"BY" (and a colon after it).
+fn without_by(name: &str) -> &str {
+    let b = name.as_bytes();
+    if b.len() > 3 && b[..2].eq_ignore_ascii_case(b"by") && matches!(b[2], b' ' | b':') {
+        name[3..].trim_start_matches([' ', ':'])
+    } else {
+        name
+    }
 }
 
 /// Decodes character references left in metadata values (`&#8217;`,
@@ -584,11 +602,8 @@ fn people(v: Option<&Value>) -> Vec<String> {
 
 fn split_people(s: &str) -> Vec<String> {
     let s = collapse_ws(s);
-    let s = s
-        .strip_prefix("By ")
-        .or_else(|| s.strip_prefix("by "))
-        .unwrap_or(&s);
-    s.split([',', ';'])
+    without_by(&s)
+        .split([',', ';'])
         .flat_map(|p| p.split(" and "))
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())

@@ -302,6 +302,20 @@ mod tests {
         );
     }
 
+    /// Regression: author objects named "By TOM KRISHER" or "by Bryan
+    /// DeArdo" kept the "By", and the second came out twice (with and
+    /// without it).
+    #[test]
+    fn bylines_lose_their_by_whatever_the_source() {
+        let a = ok(&format!(
+            "<html><head><title>Shepherds in the rain</title>\
+             <script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"headline\":\"Shepherds in the rain\",\
+             \"author\":[{{\"@type\":\"Person\",\"name\":\"by Bryan DeArdo\"}},{{\"name\":\"Bryan DeArdo\"}},{{\"name\":\"BY: Ann Lee\"}},{{\"name\":\"Byron Bay\"}}]}}</script>\
+             </head><body><article><h1>Shepherds in the rain</h1>{BODY}</article></body></html>"
+        ));
+        assert_eq!(a.authors, ["Bryan DeArdo", "Ann Lee", "Byron Bay"]);
+    }
+
     /// Regression: a body named `entry-content entry-content-read-more`
     /// matched the "read-more" chrome rule and was dropped, leaving a teaser
     /// of another story as the article.
