@@ -316,6 +316,50 @@ mod tests {
         assert_eq!(a.authors, ["Bryan DeArdo", "Ann Lee", "Byron Bay"]);
     }
 
+    /// Regression: embedded tweets (`<blockquote class="twitter-tweet">`,
+    /// bare or in a `social-media-embed` wrapper) are quotations in the
+    /// article, but "tweet" and "social" mark share bars, so their text was
+    /// dropped. Share buttons must still go.
+    #[test]
+    fn embedded_posts_are_kept_and_share_buttons_are_not() {
+        let tweet = |text: &str| {
+            format!(
+                "<blockquote class=\"twitter-tweet\"><p lang=\"en\">{text} \
+                 <a href=\"https://t.co/x\">https://t.co/x</a></p>&mdash; Festival (@festival) \
+                 <a href=\"https://twitter.com/festival/status/1\">November 18, 2019</a></blockquote>"
+            )
+        };
+        let a = ok(&format!(
+            "<html><head><title>Shepherds in the rain</title></head><body><article>\
+             <h1>Shepherds in the rain</h1>{BODY}{}\
+             <div class=\"social-media-embed\">{}</div>\
+             <div class=\"share-bar\"><a class=\"tweet-button\" href=\"https://twitter.com/intent\">Tweet this story</a> \
+             <a href=\"https://facebook.com/share\">Share on Facebook</a></div>\
+             <p>The last paragraph of the article, after the embedded posts, is here.</p>\
+             </article></body></html>",
+            tweet("The jury gives the prize to the shepherds film, unanimously."),
+            tweet("Queues around the block for the second screening tonight.")
+        ));
+        assert!(
+            a.body_text
+                .contains("The jury gives the prize to the shepherds film"),
+            "{}",
+            a.body_text
+        );
+        assert!(
+            a.body_text.contains("Queues around the block"),
+            "{}",
+            a.body_text
+        );
+        assert!(a.body_html.contains("<blockquote>"), "{}", a.body_html);
+        assert!(!a.body_text.contains("Tweet this story"), "{}", a.body_text);
+        assert!(
+            !a.body_text.contains("Share on Facebook"),
+            "{}",
+            a.body_text
+        );
+    }
+
     /// Regression: a body named `entry-content entry-content-read-more`
     /// matched the "read-more" chrome rule and was dropped, leaving a teaser
     /// of another story as the article.
