@@ -49,6 +49,35 @@ impl FrontMatter {
         self.get(keys).and_then(text)
     }
 
+    /// The key and value that mark the file a draft, as Hugo, Zola, Jekyll
+    /// and Pelican read them: `draft: true`, `published: false` (a
+    /// `published` date is no such mark), `status: draft` (or hidden,
+    /// private, unpublished).
+    fn draft(&self) -> Option<(&'static str, String)> {
+        let truthy = |v: &Value, want: bool| match v {
+            Value::Bool(b) => *b == want,
+            Value::String(s) => {
+                let s = s.trim().to_ascii_lowercase();
+                if want {
+                    matches!(s.as_str(), "true" | "yes")
+                } else {
+                    matches!(s.as_str(), "false" | "no")
+                }
+            }
+            _ => false,
+        };
+        if self.map.get("draft").is_some_and(|v| truthy(v, true)) {
+            return Some(("draft", "true".into()));
+        }
+        if self.map.get("published").is_some_and(|v| truthy(v, false)) {
+            return Some(("published", "false".into()));
+        }
+        let status = self.map.get("status").and_then(Value::as_str)?;
+        let s = status.trim().to_ascii_lowercase();
+        matches!(s.as_str(), "draft" | "hidden" | "private" | "unpublished")
+            .then_some(("status", s))
+    }
+
     /// The file line on which `key` is set (for error messages).
     fn line_of(&self, key: &str) -> usize {
         self.raw
@@ -354,6 +383,14 @@ pub fn parse(input: &str, ctx: &Context<'_>) -> Result<Article, ParseError> {
     let (fm, body) = split_front_matter(input)?;
     let mut a = Article::default();
     if let Some(fm) = &fm {
+        if let Some((key, value)) = fm.draft() {
+            return Err(ParseError::draft(
+                fm.line_of(key),
+                format!(
+                    "draft ({key}: {value}): not published until the front matter says otherwise"
+                ),
+            ));
+        }
         a.title = fm.text(&["title"]).unwrap_or_default();
         a.explicit_id = fm.text(&["id", "uuid", "guid"]);
         a.url = fm
