@@ -49,31 +49,37 @@ pub fn escape_html_into(out: &mut String, s: &str) {
 }
 
 /// Removes characters XML 1.0 forbids (C0 controls other than tab, CR, LF;
-/// U+FFFE/U+FFFF; lone surrogates cannot occur in a Rust string). Feeds and
-/// emails are built from this text, so one stray byte must not break them.
+/// U+FFFE/U+FFFF; lone surrogates cannot occur in a Rust string), and the
+/// two that feed validators reject as mojibake: C1 controls (Windows-1252
+/// bytes read as Latin-1) and U+FFFD (bytes no decoder could read, as a
+/// real Korean page had). Feeds and emails are built from this text, so one
+/// stray byte must not break them.
 pub fn strip_xml_invalid(s: &str) -> std::borrow::Cow<'_, str> {
     fn bad(c: char) -> bool {
-        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
+        matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{80}'..='\u{9f}' | '\u{fffd}' | '\u{fffe}' | '\u{ffff}')
     }
     // Every file, field and feed body passes through here and almost none
     // holds anything to strip, so bytes are screened first, a block at a time
-    // with a branch-free test the compiler vectorises: the forbidden
-    // characters are C0 controls other than tab, LF, CR, and U+FFFE/U+FFFF
-    // (EF BF BE/BF).
+    // with a branch-free test the compiler vectorises: the removed
+    // characters are C0 controls other than tab, LF, CR, C1 controls
+    // (C2 80..9F) and U+FFFD/U+FFFE/U+FFFF (EF BF BD/BE/BF).
     let b = s.as_bytes();
     let bad_at = |i: usize| {
         let c = b[i];
         (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'))
+            || (c == 0xC2 && matches!(b.get(i + 1), Some(0x80..=0x9F)))
             || (c == 0xEF
                 && b.get(i + 1) == Some(&0xBF)
-                && matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+                && matches!(b.get(i + 2), Some(0xBD..=0xBF)))
     };
     let suspect = b.chunks(64).enumerate().any(|(n, block)| {
         // Tab, LF and CR are excluded here too: almost every block of a
         // body holds a newline, and flagging it sent the block to the
         // byte-by-byte check below.
         let maybe = block.iter().fold(false, |m, &c| {
-            m | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r')) | (c == 0xEF)
+            m | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+                | (c == 0xEF)
+                | (c == 0xC2)
         });
         maybe && (n * 64..n * 64 + block.len()).any(bad_at)
     });
@@ -120,13 +126,18 @@ mod tests {
     fn xml_invalid_characters_are_found_by_the_byte_scan() {
         for (raw, clean) in [
             ("a\u{0}b\u{1b}c\td\ne\r", "abc\td\ne\r"),
-            ("x\u{fffe}y\u{ffff}z\u{fffd}", "xyz\u{fffd}"),
+            ("x\u{fffe}y\u{ffff}z\u{fffd}", "xyz"),
             ("\u{efbf}\u{bfbe}", "\u{efbf}\u{bfbe}"),
+            // C1 controls go; the rest of C2 xx (NBSP, «, °) stays.
+            (
+                "a\u{80}b\u{9f}c\u{a0}d\u{ab}\u{b0}",
+                "abc\u{a0}d\u{ab}\u{b0}",
+            ),
         ] {
             assert_eq!(strip_xml_invalid(raw), clean);
         }
         assert!(matches!(
-            strip_xml_invalid("plain \u{e9}t\u{e9} \u{ffee}"),
+            strip_xml_invalid("plain \u{e9}t\u{e9} \u{ffee} \u{a0}\u{fffc}"),
             std::borrow::Cow::Borrowed(_)
         ));
         // A control character past the first 64-byte block is still found.
@@ -137,11 +148,11 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn byte_screen_strips_exactly_what_the_char_filter_does(
-            text in "([a-z \\t\\n\\r]|[\\x00-\\x1f]|[\\u{fff0}-\\u{ffff}]|\\PC){0,300}"
+            text in "([a-z \\t\\n\\r]|[\\x00-\\x1f]|[\\u{80}-\\u{bf}]|[\\u{fff0}-\\u{ffff}]|\\PC){0,300}"
         ) {
             let want: String = text
                 .chars()
-                .filter(|c| !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}'))
+                .filter(|c| !matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{80}'..='\u{9f}' | '\u{fffd}' | '\u{fffe}' | '\u{ffff}'))
                 .collect();
             let got = strip_xml_invalid(&text);
             proptest::prop_assert_eq!(got.as_ref(), want.as_str());

@@ -942,3 +942,33 @@ fn archives_of_all_and_themes_hold_every_article_in_order_on_a_large_first_run()
         );
     }
 }
+
+/// Regression from real pages: U+FFFD (bytes a Korean page's decoder could
+/// not read) and C1 controls reached feed content, which the W3C validator
+/// rejects as bad characters, and a page's own tag "PG&amp" (its CMS had cut
+/// "PG&amp;E" at the `;`) became the category "PG&amp;amp" ("should not
+/// contain HTML").
+#[test]
+fn replacement_characters_c1_controls_and_cut_references_stay_out_of_feeds() {
+    let site = Site::new();
+    site.write(
+        "k.html",
+        "<html><head><title>Power shutoff over fire danger</title>\
+         <meta property=\"article:tag\" content=\"PG&amp;amp\"></head><body><article>\
+         <h1>Power shutoff over fire danger</h1>\
+         <p>The utility began shutting off power \u{fffd}\u{fffd} to customers across the north of the state.</p>\
+         <p>Officials said the outage\u{85} could last for days while crews inspect the lines.</p>\
+         </article></body></html>",
+    );
+    let (code, _, err) = util::run(site.cmd().arg("run"));
+    assert_eq!(code, 0, "{err}");
+    for f in ["rss.xml", "atom.xml", "feed.json"] {
+        let text = std::fs::read_to_string(site.path().join("feeds").join(f)).unwrap();
+        assert!(text.contains("shutting off power"), "{f}");
+        assert!(!text.contains('\u{fffd}'), "{f}");
+        assert!(!text.contains('\u{85}'), "{f}");
+        assert!(!text.contains("&amp;amp"), "{f}");
+    }
+    let rss = std::fs::read_to_string(site.path().join("feeds/rss.xml")).unwrap();
+    assert!(rss.contains("<category>PG&amp;</category>"), "{rss}");
+}

@@ -155,11 +155,12 @@ fn plain_paragraphs_html(paragraphs: &[String]) -> Option<String> {
 /// Appends `text` escaped exactly as html5ever's serializer escapes a text
 /// node (`&`, `<`, `>` and U+00A0, nothing else). `false`, with `out` left
 /// part-written, when the text holds a control character other than tab and
-/// line feed: the sanitizer's treatment of those is the sanitizer's business.
+/// line feed, or U+FFFD: the sanitizer's treatment of those is the
+/// sanitizer's business.
 ///
-/// Works on bytes: every byte that matters is either ASCII or the lead byte
-/// 0xC2 of U+0080..=U+00BF (the C1 controls and the no-break space), so runs
-/// of anything else are copied whole.
+/// Works on bytes: every byte that matters is either ASCII, the lead byte
+/// 0xC2 of U+0080..=U+00BF (the C1 controls and the no-break space) or the
+/// 0xEF of U+FFFD, so runs of anything else are copied whole.
 pub(crate) fn push_escaped_text(out: &mut String, text: &str) -> bool {
     push_text(out, text, true)
 }
@@ -176,7 +177,13 @@ fn push_text(out: &mut String, text: &str, markup: bool) -> bool {
         // test the compiler vectorises).
         if let Some(block) = bytes.get(i..i + 16)
             && !block.iter().fold(false, |m, &b| {
-                m | (b < 0x20) | (b == b'&') | (b == b'<') | (b == b'>') | (b == 0x7f) | (b == 0xc2)
+                m | (b < 0x20)
+                    | (b == b'&')
+                    | (b == b'<')
+                    | (b == b'>')
+                    | (b == 0x7f)
+                    | (b == 0xc2)
+                    | (b == 0xef)
             })
         {
             i += 16;
@@ -196,6 +203,8 @@ fn push_text(out: &mut String, text: &str, markup: bool) -> bool {
                 continue;
             }
             0..0x20 | 0x7f => return false,
+            // U+FFFD, which the sanitizer's output leaves out.
+            0xef if bytes.get(i + 1..i + 3) == Some(&[0xbf, 0xbd]) => return false,
             0xc2 => match bytes[i + 1] {
                 0xa0 => "&nbsp;",
                 0x80..0xa0 => return false,

@@ -349,7 +349,15 @@ fn decode_once(s: &str) -> Option<String> {
             .take(33)
             .take_while(|c| c.is_ascii_alphanumeric() || **c == b'#')
             .count();
-        name > 0 && b.get(i + 1 + name) == Some(&b';')
+        // The few references HTML decodes without a `;` ("PG&amp" was a
+        // real tag, cut at its `;` by the page's own CMS).
+        let legacy = || {
+            matches!(
+                &s[i + 1..i + 1 + name],
+                "amp" | "lt" | "gt" | "quot" | "nbsp" | "copy" | "reg"
+            )
+        };
+        name > 0 && (b.get(i + 1 + name) == Some(&b';') || legacy())
     });
     if !has_ref {
         return None;
@@ -601,7 +609,8 @@ fn people(v: Option<&Value>) -> Vec<String> {
 }
 
 fn split_people(s: &str) -> Vec<String> {
-    let s = collapse_ws(s);
+    // References first: a name with "&amp;" must not split at its ';'.
+    let s = collapse_ws(decode_entities(s).as_deref().unwrap_or(s));
     without_by(&s)
         .split([',', ';'])
         .flat_map(|p| p.split(" and "))
@@ -632,7 +641,13 @@ fn image(v: &Value) -> Option<(String, Option<String>)> {
 
 fn keywords(v: Option<&Value>) -> Vec<String> {
     let raw: Vec<String> = match v {
-        Some(Value::String(s)) => s.split([',', ';']).map(str::to_string).collect(),
+        // References first: "PG&amp;E" must not split at its ';'.
+        Some(Value::String(s)) => decode_entities(s)
+            .as_deref()
+            .unwrap_or(s)
+            .split([',', ';'])
+            .map(str::to_string)
+            .collect(),
         Some(Value::Array(a)) => a
             .iter()
             .filter_map(Value::as_str)
@@ -840,6 +855,7 @@ mod tests {
             d("the platform [&amp;hellip;]").as_deref(),
             Some("the platform […]")
         );
+        assert_eq!(d("PG&amp").as_deref(), Some("PG&"));
         assert_eq!(d("&lt;b&gt; <i>x</i>").as_deref(), Some("<b> <i>x</i>"));
         // Nothing that is a reference: left alone, without a parse.
         for s in [
