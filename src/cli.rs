@@ -124,11 +124,15 @@ fn quiet_on_closed_stdout() {
 }
 
 fn init_logging(quiet: bool, verbose: u8) {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
+    // Libraries log at their own judgement: html5ever warns "foster parenting
+    // not implemented" for every misnested table on a page, which would reach
+    // cron's mail with no file named. Their warnings show from -v on.
     let default = match (quiet, verbose) {
         (true, _) => "error",
-        (_, 0) => "warn",
-        (_, 1) => "info",
+        (_, 0) => "error,newsdesk=warn",
+        (_, 1) => "warn,newsdesk=info",
         _ => "debug",
     };
     let filter =
@@ -136,6 +140,9 @@ fn init_logging(quiet: bool, verbose: u8) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, not in cron mail or
+        // a log file.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .without_time()
         .try_init();

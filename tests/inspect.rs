@@ -109,3 +109,28 @@ fn reader_closing_stdout_early_ends_quietly_with_73_not_a_panic() {
     assert_eq!(status.code(), Some(73), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// Regression: a page with a block misnested in a table made html5ever log
+/// "foster parenting not implemented" once per element, in colour, at the
+/// default level: noise (with escape codes) in every cron mail.
+#[test]
+fn library_warnings_stay_out_of_default_stderr_and_logs_have_no_colour_codes() {
+    let site = Site::new();
+    let page = site.write(
+        "table.html",
+        "<html><head><title>A table page</title></head><body><article>\
+         <h1>A table page</h1><p>The first paragraph of the article is long enough to keep.</p>\
+         <table><tr><td>cell</td></tr><div>stray block inside a table</div></table>\
+         <p>Another paragraph of the article body, also long enough to keep.</p>\
+         </article></body></html>",
+    );
+    let (code, out, err) = run(site.cmd().arg("inspect").arg(&page));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("A table page"), "{out}");
+    assert_eq!(err, "");
+    // From -v on they show, as plain text (stderr is a pipe here).
+    let (code, _, err) = run(site.cmd().args(["-v", "inspect"]).arg(&page));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("foster parenting"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+}

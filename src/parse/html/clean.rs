@@ -266,6 +266,28 @@ const CHROME_ROLES: &[&str] = &[
     "toolbar",
 ];
 
+/// Whole class names (or ids) that mark an article's own body or post.
+/// WordPress gives the post element `hentry category-news tag-film`, and
+/// some themes name the body `entry-content entry-content-read-more`: the
+/// chrome rules would read "category", "tag" or "read-more" in them and
+/// remove the article wherever comments or sidebars outweigh it.
+const CONTENT_NAMES: &[&str] = &[
+    "hentry",
+    "entry-content",
+    "entry_content",
+    "entry-body",
+    "article-body",
+    "article__body",
+    "articlebody",
+    "article-content",
+    "article__content",
+    "post-content",
+    "post-body",
+    "postbody",
+    "story-body",
+    "storybody",
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chrome {
     No,
@@ -286,6 +308,17 @@ pub fn class_id(el: &scraper::node::Element) -> String {
     s.to_lowercase()
 }
 
+/// Whether the page hides the element itself (`hidden`, `aria-hidden`, an
+/// inline `display: none` or `visibility: hidden`).
+pub fn is_hidden(el: &scraper::node::Element) -> bool {
+    el.attr("hidden").is_some()
+        || el.attr("aria-hidden") == Some("true")
+        || el.attr("style").is_some_and(|s| {
+            let s: String = s.to_lowercase().split_whitespace().collect();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+}
+
 pub fn classify(el: &scraper::node::Element) -> Chrome {
     let name = el.name();
     // Fast path: most elements carry no attribute any rule looks at.
@@ -300,21 +333,21 @@ pub fn classify(el: &scraper::node::Element) -> Chrome {
         return Chrome::No;
     }
     let ci = class_id(el);
+    if is_hidden(el) {
+        return Chrome::Strong;
+    }
+    if ci
+        .split_whitespace()
+        .any(|name| CONTENT_NAMES.contains(&name))
+    {
+        return Chrome::No;
+    }
     let parts = || {
         ci.split(|c: char| c.is_whitespace() || c == '-' || c == '_')
             .filter(|p| !p.is_empty())
     };
     if parts().any(|p| STRONG_PARTS.contains(&p))
         || STRONG_SUBSTRINGS.iter().any(|s| ci.contains(s))
-    {
-        return Chrome::Strong;
-    }
-    if el.attr("hidden").is_some()
-        || el.attr("aria-hidden") == Some("true")
-        || el.attr("style").is_some_and(|s| {
-            let s: String = s.to_lowercase().split_whitespace().collect();
-            s.contains("display:none") || s.contains("visibility:hidden")
-        })
     {
         return Chrome::Strong;
     }

@@ -211,15 +211,19 @@ fn container<'a>(doc: &'a Html, lens: &clean::TextLens) -> Option<Vec<ElementRef
     let total = lens.plain(root).max(1);
     let big = |e: &ElementRef<'_>, pct: usize| lens.plain(*e) * 100 >= total * pct;
 
-    // Some sites split the body over several `articleBody` elements.
+    // Some sites split the body over several `articleBody` elements. Hidden
+    // ones are search-engine copies of the text (often several, in a
+    // `display: none` microdata block beside the visible article), not it.
     let bodies: Vec<ElementRef<'_>> = doc
         .select(sel!("[itemprop=articleBody], [itemprop=articlebody]"))
         .filter(|b| {
-            !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
-                a.value()
-                    .attr("itemprop")
-                    .is_some_and(|p| p.eq_ignore_ascii_case("articlebody"))
-            })
+            !clean::is_hidden(b.value())
+                && !b.ancestors().filter_map(ElementRef::wrap).any(|a| {
+                    clean::is_hidden(a.value())
+                        || a.value()
+                            .attr("itemprop")
+                            .is_some_and(|p| p.eq_ignore_ascii_case("articlebody"))
+                })
         })
         .collect();
     let bodies_len: usize = bodies.iter().map(|b| lens.plain(*b)).sum();
@@ -622,7 +626,8 @@ fn json_ld_is_better(ld: &str, html_blocks: &[String]) -> bool {
 }
 
 fn paragraphs_html(text: &str) -> String {
-    // Some sites put markup (escaped or not) in articleBody.
+    // Some sites put markup in articleBody (its character references are
+    // decoded by now, so escaped markup is markup too).
     if text.contains("</p>") || text.contains("<br") {
         return text::blocks(text)
             .iter()
@@ -632,6 +637,16 @@ fn paragraphs_html(text: &str) -> String {
     }
     let text = text.replace("\r\n", "\n");
     let splitter = if text.contains("\n\n") { "\n\n" } else { "\n" };
+    // Markup without paragraphs of its own (`<h2>`, `<div><img></div>`
+    // between plain paragraphs): each paragraph read as HTML.
+    if text.contains("</") || text.contains("/>") {
+        return text
+            .split(splitter)
+            .flat_map(text::blocks)
+            .map(|p| format!("<p>{}</p>", escape(&p)))
+            .collect::<Vec<_>>()
+            .join("\n");
+    }
     text.split(splitter)
         .map(collapse_ws)
         .filter(|p| !p.is_empty())

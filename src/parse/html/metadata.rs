@@ -275,7 +275,65 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
         m.tags = dedupe(tags.iter().map(|t| collapse_ws(t)).collect());
     }
     m.tags.truncate(30);
+    decode_values(&mut m);
     m
+}
+
+/// Decodes character references left in metadata values (`&#8217;`,
+/// `&amp;`, `&hellip;`): WordPress and others HTML-escape their JSON-LD
+/// strings, and some pages escape `<meta content>` twice, so titles came out
+/// as "Don&#8217;t" in every feed.
+fn decode_values(m: &mut Meta) {
+    let fields = [
+        &mut m.title,
+        &mut m.description,
+        &mut m.image_caption,
+        &mut m.site_name,
+    ];
+    for s in fields
+        .into_iter()
+        .flatten()
+        .chain(&mut m.authors)
+        .chain(&mut m.tags)
+    {
+        if let Some(d) = decode_entities(s) {
+            // `&nbsp;` and the like become whitespace like any other.
+            *s = collapse_ws(&d);
+        }
+    }
+    if let Some(body) = &mut m.ld_body
+        && let Some(d) = decode_entities(body)
+    {
+        *body = d;
+    }
+}
+
+/// `s` with its HTML character references decoded, as a browser would decode
+/// them in text, or `None` when it has none. A `<` stays a `<`. Text escaped
+/// twice (WordPress excerpts: `[&amp;hellip;]`) is decoded twice.
+pub fn decode_entities(s: &str) -> Option<String> {
+    let once = decode_once(s)?;
+    Some(decode_once(&once).unwrap_or(once))
+}
+
+fn decode_once(s: &str) -> Option<String> {
+    // Only worth a parse when something like a reference is there: `&`,
+    // a name or number (the longest name has 31 characters), `;`.
+    let b = s.as_bytes();
+    let has_ref = s.match_indices('&').any(|(i, _)| {
+        let name = b[i + 1..]
+            .iter()
+            .take(33)
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'#')
+            .count();
+        name > 0 && b.get(i + 1 + name) == Some(&b';')
+    });
+    if !has_ref {
+        return None;
+    }
+    let frag = Html::parse_fragment(&s.replace('<', "&lt;"));
+    let text: String = frag.root_element().text().collect();
+    (text != s).then_some(text)
 }
 
 /// If the page's lead image is a `<figure>` with a caption, take the caption;
@@ -711,6 +769,31 @@ fn regex_date() -> &'static regex::Regex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn character_references_in_values_are_decoded_once_or_twice_and_nothing_else() {
+        let d = |s: &str| decode_entities(s);
+        assert_eq!(d("Don&#8217;t stop").as_deref(), Some("Don’t stop"));
+        assert_eq!(
+            d("Gas &amp; Electric &hellip;").as_deref(),
+            Some("Gas & Electric …")
+        );
+        assert_eq!(
+            d("the platform [&amp;hellip;]").as_deref(),
+            Some("the platform […]")
+        );
+        assert_eq!(d("&lt;b&gt; <i>x</i>").as_deref(), Some("<b> <i>x</i>"));
+        // Nothing that is a reference: left alone, without a parse.
+        for s in [
+            "AT&T and R&D",
+            "Q&A; a & b",
+            "fish & chips;",
+            "no ampersand",
+            "&;",
+        ] {
+            assert_eq!(d(s), None, "{s}");
+        }
+    }
 
     proptest::proptest! {
         #[test]

@@ -158,6 +158,118 @@ mod tests {
 
     const BODY: &str = "<p>The festival opened on a rainy evening with a film about shepherds in the mountains above the valley.</p><p>Critics praised its patience, and the audience stayed for a long discussion with the director afterwards.</p>";
 
+    /// A WordPress-style page whose comments (and a sidebar) outweigh the
+    /// post, with the post's and body's class names given.
+    fn blog_page(post_class: &str, body_class: &str) -> String {
+        let comment = "<li class=\"comment\"><div class=\"comment-body\"><p>A reader's long reply about the film, its director and the festival, which goes on for a while and then some more.</p></div></li>";
+        format!(
+            "<html><head><title>Shepherds in the rain</title></head><body>\
+             <div id=\"primary\"><main id=\"main\"><article class=\"{post_class}\">\
+             <h1 class=\"entry-title\">Shepherds in the rain</h1>\
+             <div class=\"{body_class}\">{BODY}</div></article>\
+             <div id=\"comments\" class=\"comments-area\"><ol class=\"comment-list\">{}</ol></div>\
+             </main></div></body></html>",
+            comment.repeat(12)
+        )
+    }
+
+    /// Regression: WordPress gives the post element `hentry category-…
+    /// tag-…`; "category" marks chrome, so the whole post went wherever the
+    /// comments outweighed it (and the page was rejected: no body).
+    #[test]
+    fn wordpress_post_classes_do_not_make_the_post_chrome() {
+        let a = ok(&blog_page(
+            "post-7 post type-post hentry category-open-thread tag-film",
+            "entry-content",
+        ));
+        assert!(
+            a.body_text.starts_with("The festival opened"),
+            "{}",
+            a.body_text
+        );
+        assert!(
+            !a.body_text.contains("reader's long reply"),
+            "{}",
+            a.body_text
+        );
+    }
+
+    /// Regression: a `display: none` microdata block repeating the text as
+    /// two `articleBody` copies (plain lines, no paragraphs) beside the
+    /// visible body was taken for the body, so the article came out twice
+    /// over and without its paragraphs.
+    #[test]
+    fn hidden_article_body_copies_are_not_the_body() {
+        let plain = "The festival opened on a rainy evening with a film about shepherds.\nCritics praised its patience.";
+        let copy = |kind: &str| {
+            format!(
+                "<div style=\"display:none;\" itemscope itemtype=\"http://schema.org/{kind}\">\
+                 <div itemprop=\"headline\">Shepherds</div><div itemprop=\"articleBody\">{plain}</div>"
+            )
+        };
+        // The second block is left open, as on the page this came from.
+        let page = format!(
+            "<html><head><title>Shepherds in the rain</title></head><body>\
+             <h1>Shepherds in the rain</h1><div class=\"KonaBody\">{BODY}</div>\
+             {}</div>{}</body></html>",
+            copy("NewsArticle"),
+            copy("Article")
+        );
+        let a = ok(&page);
+        assert_eq!(
+            a.body_text,
+            "The festival opened on a rainy evening with a film about shepherds in the mountains above the valley.\n\n\
+             Critics praised its patience, and the audience stayed for a long discussion with the director afterwards."
+        );
+    }
+
+    /// Regression: WordPress HTML-escapes its JSON-LD strings, and some
+    /// sites escape `<meta content>` twice or put entity-escaped markup in
+    /// `articleBody`: titles read "Don&#8217;t" in every feed, and bodies
+    /// showed "&lt;div align=&quot;center&quot;&gt;" as text.
+    #[test]
+    fn character_references_in_metadata_and_json_ld_bodies_are_decoded() {
+        let para = |i: usize| {
+            format!(
+                "Paragraph {i} of the review, long enough to count as body text for the extractor."
+            )
+        };
+        let ld_body = format!(
+            "{}\\r\\n\\r\\n&lt;div align=&quot;center&quot;&gt;&lt;img src=&quot;https://x.example/a.jpg&quot;&gt;&lt;/div&gt;\\r\\n\\r\\n&lt;h2&gt;Keyboard&lt;/h2&gt;\\r\\n\\r\\n{} It&#8217;s &lt;em&gt;better&lt;/em&gt;.",
+            (0..6).map(para).collect::<Vec<_>>().join(" "),
+            para(7)
+        );
+        let page = format!(
+            "<html><head><title>x</title>\
+             <meta property=\"og:description\" content=\"Gas &amp;amp; Electric [&amp;amp;hellip;]\">\
+             <script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\
+             \"headline\":\"Don&#8217;t stop&nbsp;now\",\"articleBody\":\"{ld_body}\"}}</script>\
+             </head><body><article><p>Short.</p></article></body></html>"
+        );
+        let a = ok(&page);
+        assert_eq!(a.title, "Don’t stop now");
+        assert_eq!(a.standfirst.as_deref(), Some("Gas & Electric […]"));
+        assert!(!a.body_text.contains('&'), "{}", a.body_text);
+        let blocks: Vec<&str> = a.body_text.split("\n\n").collect();
+        assert_eq!(blocks[1], "Keyboard");
+        assert_eq!(blocks[2], format!("{} It’s better.", para(7)));
+        assert!(a.body_html.contains("<p>Keyboard</p>"), "{}", a.body_html);
+    }
+
+    /// Regression: a body named `entry-content entry-content-read-more`
+    /// matched the "read-more" chrome rule and was dropped, leaving a teaser
+    /// of another story as the article.
+    #[test]
+    fn a_body_class_with_read_more_in_it_is_still_the_body() {
+        let a = ok(&blog_page("post", "entry-content entry-content-read-more"));
+        assert!(
+            a.body_text.starts_with("The festival opened"),
+            "{}",
+            a.body_text
+        );
+        assert!(a.body_text.contains("long discussion with the director"));
+    }
+
     #[test]
     fn lower_is_to_lowercase() {
         for s in [
