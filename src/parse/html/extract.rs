@@ -21,6 +21,24 @@ pub struct Body {
     pub related: Vec<String>,
     /// Body came from JSON-LD `articleBody`.
     pub from_json_ld: bool,
+    /// The text blocks of `html`, when they are known to be those of its
+    /// sanitized form too (see [`Body::sanitized_blocks`]).
+    blocks: Option<Vec<String>>,
+}
+
+impl Body {
+    /// The text blocks of `sanitized`, the sanitizer's output for
+    /// [`Body::html`], without parsing it, when that is sure to give the
+    /// same: the body was cleaned in place, the sanitizer keeps each of its
+    /// elements (so it only drops attributes and comments, and the tree it
+    /// writes parses back to the same elements and text), and the text
+    /// reaches `sanitized` unchanged (no byte order mark first, which a
+    /// parse drops; `unchanged` says nothing was rewritten in the markup
+    /// before the sanitizer, or stripped or normalised in its output).
+    pub fn sanitized_blocks(&mut self, unchanged: bool) -> Option<Vec<String>> {
+        let blocks = self.blocks.take()?;
+        (unchanged && !self.html.starts_with('\u{feff}')).then_some(blocks)
+    }
 }
 
 /// Runs the whole extraction on a parsed page (which it cleans in place).
@@ -38,9 +56,13 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
     // The container is cleaned where it stands in the page when its markup,
     // parsed again, would give the same tree (nearly always); else as that
     // markup parsed again, as it always was before.
+    // Whether the sanitizer keeps every element of the body cleaned in place.
+    let mut all_kept = false;
     let (mut html, mut blocks) = match container(doc, &lens) {
         Some(roots) if reparses_same(&roots, &above_tables) => {
-            post_clean(&roots, &lens, meta, &mut body.related)
+            let (html, blocks, kept) = post_clean(&roots, &lens, meta, &mut body.related);
+            all_kept = kept;
+            (html, blocks)
         }
         Some(roots) => {
             let html = roots
@@ -53,6 +75,7 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         None => post_clean_fragment(&score_body(doc), meta, &mut body.related),
     };
     if blocks.is_empty() {
+        all_kept = false;
         // The scorer or the post-cleaning found nothing: keep whatever text
         // survived chrome removal rather than reject a page that has some.
         html = doc
@@ -69,6 +92,7 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         html = paragraphs_html(ld);
         blocks = text::blocks(&html);
         body.from_json_ld = true;
+        all_kept = false;
     }
     // Pull quotes found in the page only count if they repeat the body.
     if !body.pull_quotes.is_empty() {
@@ -89,6 +113,10 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
         });
     }
     let (html, quotes) = repeated_blockquotes(&html);
+    // No quote taken out: the markup is as post_clean wrote it.
+    if all_kept && quotes.is_empty() {
+        body.blocks = Some(blocks);
+    }
     body.pull_quotes.extend(quotes);
     body.pull_quotes = dedupe(std::mem::take(&mut body.pull_quotes));
     body.html = html;
@@ -377,13 +405,14 @@ fn score_body(doc: &Html) -> Html {
 ///
 /// The body is the children of `roots` (their markup joined by a line
 /// break); `lens` has the text lengths of every element under them. Returns
-/// the cleaned body's markup and text blocks.
+/// the cleaned body's markup and text blocks, and whether the sanitizer
+/// keeps every element left in it.
 fn post_clean(
     roots: &[ElementRef<'_>],
     lens: &clean::TextLens,
     meta: &Meta,
     related: &mut Vec<String>,
-) -> (String, Vec<String>) {
+) -> (String, Vec<String>, bool) {
     let body_len = roots.iter().map(|r| lens.text(*r)).sum::<usize>().max(1);
     let title = meta.title.as_deref().map(|t| collapse_ws(t).to_lowercase());
     let standfirst = meta
@@ -490,13 +519,14 @@ fn post_clean(
     // from the tree itself: serializing it and parsing the result again
     // gives the same blocks at twice the cost.
     let mut html = String::new();
+    let mut all_kept = true;
     for (i, root) in roots.iter().enumerate() {
         if i > 0 {
             html.push('\n');
         }
-        inner_html_pruned(*root, &ids, &mut html);
+        all_kept &= inner_html_pruned(*root, &ids, &mut html);
     }
-    (html, text::blocks_of_pruned(roots, &ids))
+    (html, text::blocks_of_pruned(roots, &ids), all_kept)
 }
 
 /// [`post_clean`] of a parsed fragment (the body's markup parsed again).
@@ -506,12 +536,14 @@ fn post_clean_fragment(
     related: &mut Vec<String>,
 ) -> (String, Vec<String>) {
     let root = frag.root_element();
-    post_clean(&[root], &clean::TextLens::of(root), meta, related)
+    let (html, blocks, _) = post_clean(&[root], &clean::TextLens::of(root), meta, related);
+    (html, blocks)
 }
 
 /// Appends `root.inner_html()` as it would be with the elements in `pruned`
-/// detached from the tree.
-fn inner_html_pruned(root: ElementRef<'_>, pruned: &clean::IdSet, out: &mut String) {
+/// detached from the tree. Returns whether every element written is one the
+/// sanitizer keeps.
+fn inner_html_pruned(root: ElementRef<'_>, pruned: &clean::IdSet, out: &mut String) -> bool {
     use html5ever::serialize::{SerializeOpts, TraversalScope, serialize};
     let opts = SerializeOpts {
         // As `ElementRef::inner_html`.
@@ -520,8 +552,14 @@ fn inner_html_pruned(root: ElementRef<'_>, pruned: &clean::IdSet, out: &mut Stri
         create_missing_parent: false,
     };
     let mut buf = std::mem::take(out).into_bytes();
-    serialize(&mut buf, &Pruned { root, pruned }, opts).expect("writing to a Vec");
+    let tree = Pruned {
+        root,
+        pruned,
+        all_kept: std::cell::Cell::new(true),
+    };
+    serialize(&mut buf, &tree, opts).expect("writing to a Vec");
     *out = String::from_utf8(buf).expect("the serializer writes UTF-8");
+    tree.all_kept.get()
 }
 
 /// An element to serialize without the elements in `pruned` (and what is
@@ -529,6 +567,8 @@ fn inner_html_pruned(root: ElementRef<'_>, pruned: &clean::IdSet, out: &mut Stri
 struct Pruned<'a, 'b> {
     root: ElementRef<'a>,
     pruned: &'b clean::IdSet,
+    /// Every element written so far is an HTML element the sanitizer keeps.
+    all_kept: std::cell::Cell<bool>,
 }
 
 impl html5ever::serialize::Serialize for Pruned<'_, '_> {
@@ -559,6 +599,13 @@ impl html5ever::serialize::Serialize for Pruned<'_, '_> {
                         Node::Comment(c) => serializer.write_comment(c)?,
                         Node::Text(t) => serializer.write_text(t)?,
                         Node::Element(e) => {
+                            if e.name.ns != html5ever::ns!(html)
+                                || crate::parse::sanitize::TAGS
+                                    .binary_search(&e.name())
+                                    .is_err()
+                            {
+                                self.all_kept.set(false);
+                            }
                             let attrs = e.attrs.iter().map(|(k, v)| (k, &v[..]));
                             serializer.start_elem(e.name.clone(), attrs)?;
                         }
@@ -787,7 +834,8 @@ mod tests {
             (html, blocks, quotes, related)
         };
         let mut related = Vec::new();
-        let in_place = finish(post_clean(&roots, &lens, &meta, &mut related), related);
+        let (html, blocks, _) = post_clean(&roots, &lens, &meta, &mut related);
+        let in_place = finish((html, blocks), related);
         let markup = roots
             .iter()
             .map(|b| b.inner_html())
@@ -901,6 +949,69 @@ mod tests {
                 proptest::prop_assert_eq!(in_place, reparsed, "{}", page);
             }
         }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// The body text is the text of the body markup, whether or not the
+        /// markup was parsed again to get it.
+        #[test]
+        fn body_text_is_the_text_of_the_sanitized_body(
+            doctype in proptest::bool::ANY,
+            a in soup(),
+            plain in "[a-z ]{0,60}",
+        ) {
+            let page = format!(
+                "{}<title>The title here</title><article><p>{plain}</p>{a}</article>",
+                if doctype { "<!DOCTYPE html>" } else { "" }
+            );
+            let ctx = crate::parse::Context { base_url: None };
+            if let Ok(article) = super::super::parse(page.as_bytes(), &ctx) {
+                proptest::prop_assert_eq!(
+                    article.body_text,
+                    text::blocks(&article.body_html).join("\n\n"),
+                    "{}", page
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn blocks_are_kept_only_for_bodies_the_sanitizer_keeps_whole() {
+        let body = |page: &str| {
+            let mut doc = Html::parse_document(page);
+            let meta = Meta {
+                title: Some("Title".into()),
+                ..Meta::default()
+            };
+            extract(&mut doc, &meta)
+        };
+        let p = "<p>A paragraph of the body, long enough to be the body of the page.</p>";
+        let kept = body(&format!(
+            "<title>Title</title><article><h1>Title</h1>{p}<figure><img src=a.jpg><figcaption>A caption</figcaption></figure>{p}</article>"
+        ));
+        assert_eq!(
+            kept.blocks.as_deref(),
+            Some(&text::blocks(&kept.html)[..]),
+            "{}",
+            kept.html
+        );
+        for page in [
+            // <section> is unwrapped by the sanitizer (and is a block).
+            format!("<title>Title</title><article><section>{p}</section></article>"),
+            // A quote taken out: the markup was parsed again.
+            format!(
+                "<title>Title</title><article>{p}<blockquote>A paragraph of the body, long enough</blockquote></article>"
+            ),
+            // Not cleaned in place.
+            format!("<title>Title</title><article>{p}<table><tr><td>x</td></tr></table></article>"),
+        ] {
+            assert_eq!(body(&page).blocks, None, "{page}");
+        }
+        assert!(
+            crate::parse::sanitize::TAGS.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for binary_search"
+        );
     }
 
     #[test]
