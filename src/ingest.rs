@@ -74,6 +74,10 @@ impl IngestReport {
         if o.removed > 0 {
             s.push_str(&format!(", {} removed", o.removed));
         }
+        if o.drafts > 0 {
+            let noun = if o.drafts == 1 { "draft" } else { "drafts" };
+            s.push_str(&format!(", {} {noun} skipped", o.drafts));
+        }
         s
     }
 }
@@ -374,6 +378,7 @@ pub fn ingest(
             for r in results {
                 match r {
                     Read::Touched(key, size, mtime) => batch.touched.push((key, size, mtime)),
+                    Read::Draft(v) => batch.drafts.push(*v),
                     Read::Version(v, moved_id) => {
                         report.parsed += 1;
                         if let Some(id) = moved_id {
@@ -402,6 +407,8 @@ pub fn ingest(
 
 enum Read {
     Touched(String, i64, i64),
+    /// A file that says it is a draft: recorded, not published.
+    Draft(Box<NewFileVersion>),
     /// A version to store, and the id of the vanished file it is a move of
     /// when only the old kind of hash could tell (see `legacy_moves`).
     Version(Box<NewFileVersion>, Option<String>),
@@ -464,6 +471,17 @@ fn read_one(
                 "internal error while parsing (please report this file)",
             ))
         });
+    if let Err(e) = &parsed
+        && e.draft
+    {
+        return Read::Draft(Box::new(NewFileVersion {
+            key: f.key.clone(),
+            size: f.size,
+            mtime_ns: f.mtime_ns,
+            hash,
+            parsed: Err(e.to_string()),
+        }));
+    }
     let parsed = parsed
         .map(|(format, article)| {
             ParsedFile::new(
@@ -483,6 +501,7 @@ fn merge(into: &mut IngestOutcome, out: IngestOutcome) {
     into.unchanged += out.unchanged;
     into.removed += out.removed;
     into.rejected.extend(out.rejected);
+    into.drafts += out.drafts;
 }
 
 #[cfg(test)]

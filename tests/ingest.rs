@@ -289,3 +289,74 @@ fn moved_file_with_a_hash_from_an_older_newsdesk_keeps_its_derived_id() {
     assert_eq!(after.source_path, "moved/dispatch-7.txt");
     assert_eq!(after.seq, before.seq);
 }
+
+fn live_ids(site: &Site) -> Vec<String> {
+    let mut ids: Vec<String> = site
+        .store()
+        .articles()
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+/// Markdown drafts (Hugo/Zola `draft: true`, Jekyll `published: false`,
+/// Pelican `status: draft`) are not published, are no error, are not read
+/// again until they change, and an article whose file turns into a draft
+/// leaves the feeds until it is published again, under the same id.
+#[test]
+fn drafts_are_skipped_unpublished_and_published_again() {
+    let site = Site::new();
+    let md = |front: &str| {
+        format!("---\ntitle: A piece\ndate: 2024-01-02\n{front}---\nSome body text.\n")
+    };
+    site.write("a.md", md(""));
+    site.write("b.md", md("draft: true\n"));
+    site.write("c.md", md("published: false\n"));
+    site.write("d.md", md("status: Draft\n"));
+    site.write(
+        "e.md",
+        md("draft: false\npublished: 2024-01-02\nstatus: published\n"),
+    );
+    let (code, out, err) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.trim(),
+        "ingested 2 new, 0 updated, 0 rejected, 3 drafts skipped"
+    );
+    assert_eq!(err, "");
+    assert_eq!(live_ids(&site), ["a", "e"]);
+
+    // Not read again while unchanged.
+    let (_, v, _) = ingest_json(&site);
+    assert_eq!(
+        (v["parsed"].as_u64(), v["drafts"].as_u64()),
+        (Some(0), Some(0))
+    );
+
+    // A published article turned into a draft leaves; published again, it
+    // comes back with its id.
+    site.write("a.md", md("draft: yes\n"));
+    let (code, out, _) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 0);
+    assert!(out.contains("1 removed, 1 draft skipped"), "{out}");
+    assert_eq!(live_ids(&site), ["e"]);
+    site.write("a.md", md(""));
+    site.write("b.md", md("draft: false\n"));
+    assert_eq!(run(site.cmd().arg("ingest")).0, 0);
+    assert_eq!(live_ids(&site), ["a", "b", "e"]);
+
+    // inspect says so, without an error.
+    let (code, out, _) = run(site
+        .cmd()
+        .args(["inspect", "--json"])
+        .arg(site.path().join("archive/c.md")));
+    assert_eq!(code, 0);
+    let v = &json_lines(&out)[0];
+    assert!(
+        v["skipped"].as_str().unwrap().contains("published: false"),
+        "{v}"
+    );
+}

@@ -79,6 +79,17 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
                     print_summary(&out);
                 }
             }
+            // A draft is no error: ingest skips it until it is published.
+            Err(e) if e.draft => {
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({ "source": source, "skipped": e.to_string() })
+                    );
+                } else {
+                    println!("{source}: skipped: {e}");
+                }
+            }
             Err(e) => {
                 fail(args.json, &source, &e.to_string());
                 exit.add(Exit::DataErr);

@@ -28,14 +28,54 @@ struct FrontMatter {
 }
 
 impl FrontMatter {
+    /// The first of `keys` that is set, at the top level or else in the
+    /// tables static site generators keep the rest in: Zola's `[taxonomies]`
+    /// (tags, categories) and `[extra]` (author, image), Hugo's `params`.
     fn get(&self, keys: &[&str]) -> Option<&Value> {
-        keys.iter()
-            .filter_map(|k| self.map.get(*k))
-            .find(|v| !v.is_null())
+        fn first<'m>(map: &'m serde_json::Map<String, Value>, keys: &[&str]) -> Option<&'m Value> {
+            keys.iter()
+                .filter_map(|k| map.get(*k))
+                .find(|v| !v.is_null())
+        }
+        first(&self.map, keys).or_else(|| {
+            ["taxonomies", "extra", "params"]
+                .iter()
+                .filter_map(|t| self.map.get(*t)?.as_object())
+                .find_map(|m| first(m, keys))
+        })
     }
 
     fn text(&self, keys: &[&str]) -> Option<String> {
         self.get(keys).and_then(text)
+    }
+
+    /// The key and value that mark the file a draft, as Hugo, Zola, Jekyll
+    /// and Pelican read them: `draft: true`, `published: false` (a
+    /// `published` date is no such mark), `status: draft` (or hidden,
+    /// private, unpublished).
+    fn draft(&self) -> Option<(&'static str, String)> {
+        let truthy = |v: &Value, want: bool| match v {
+            Value::Bool(b) => *b == want,
+            Value::String(s) => {
+                let s = s.trim().to_ascii_lowercase();
+                if want {
+                    matches!(s.as_str(), "true" | "yes")
+                } else {
+                    matches!(s.as_str(), "false" | "no")
+                }
+            }
+            _ => false,
+        };
+        if self.map.get("draft").is_some_and(|v| truthy(v, true)) {
+            return Some(("draft", "true".into()));
+        }
+        if self.map.get("published").is_some_and(|v| truthy(v, false)) {
+            return Some(("published", "false".into()));
+        }
+        let status = self.map.get("status").and_then(Value::as_str)?;
+        let s = status.trim().to_ascii_lowercase();
+        matches!(s.as_str(), "draft" | "hidden" | "private" | "unpublished")
+            .then_some(("status", s))
     }
 
     /// The file line on which `key` is set (for error messages).
@@ -343,6 +383,14 @@ pub fn parse(input: &str, ctx: &Context<'_>) -> Result<Article, ParseError> {
     let (fm, body) = split_front_matter(input)?;
     let mut a = Article::default();
     if let Some(fm) = &fm {
+        if let Some((key, value)) = fm.draft() {
+            return Err(ParseError::draft(
+                fm.line_of(key),
+                format!(
+                    "draft ({key}: {value}): not published until the front matter says otherwise"
+                ),
+            ));
+        }
         a.title = fm.text(&["title"]).unwrap_or_default();
         a.explicit_id = fm.text(&["id", "uuid", "guid"]);
         a.url = fm
@@ -653,6 +701,27 @@ mod tests {
     }
 
     const BODY: &str = "The jury met in a hotel by the sea. Nobody expected a debut to win the main prize.\n\nThe director thanked his teacher and left before the party.";
+
+    /// Zola keeps tags in `[taxonomies]` and everything of its own in
+    /// `[extra]`; Hugo's page params may sit in `params`. They were ignored.
+    #[test]
+    fn zola_taxonomies_and_extra_and_hugo_params_are_read_after_top_level_keys() {
+        let a = md(&format!(
+            "+++\ntitle = \"Festival notes\"\ndate = 2021-03-04T05:06:07Z\n\
+             [taxonomies]\ntags = [\"film\", \"georgia\"]\ncategories = [\"Festivals\"]\n\
+             [extra]\nauthor = \"Bo Ek\"\nsummary = \"From the extra table\"\n+++\n{BODY}\n"
+        ))
+        .unwrap();
+        assert_eq!(a.tags, ["film", "georgia", "Festivals"]);
+        assert_eq!(a.authors, ["Bo Ek"]);
+        assert_eq!(a.standfirst.as_deref(), Some("From the extra table"));
+        let a = md(&format!(
+            "---\ntitle: Hugo page\nauthor: Top Level\nparams:\n  author: Nested\n  tags: [a]\n---\n{BODY}\n"
+        ))
+        .unwrap();
+        assert_eq!(a.authors, ["Top Level"]);
+        assert_eq!(a.tags, ["a"]);
+    }
 
     #[test]
     fn yaml_front_matter_fields() {

@@ -28,6 +28,8 @@ pub struct Context<'a> {
 pub struct ParseError {
     pub line: Option<usize>,
     pub message: String,
+    /// Not an error: the file says it is a draft (see [`ParseError::draft`]).
+    pub draft: bool,
 }
 
 impl ParseError {
@@ -35,6 +37,7 @@ impl ParseError {
         ParseError {
             line: None,
             message: message.into(),
+            draft: false,
         }
     }
 
@@ -42,6 +45,16 @@ impl ParseError {
         ParseError {
             line: Some(line),
             message: message.into(),
+            draft: false,
+        }
+    }
+
+    /// The file is a draft (`draft: true` and the like in its front matter):
+    /// not published, and not an error either.
+    pub fn draft(line: usize, message: impl Into<String>) -> Self {
+        ParseError {
+            draft: true,
+            ..ParseError::at(line, message)
         }
     }
 }

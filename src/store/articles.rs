@@ -134,6 +134,10 @@ pub struct IngestBatch {
     pub versions: Vec<NewFileVersion>,
     /// Keys of vanished files to forget in this chunk (sent with the last one).
     pub removed: Vec<String>,
+    /// Files that say they are drafts: remembered (so they are not read
+    /// again until they change) but not published; an article they fed
+    /// leaves the feeds.
+    pub drafts: Vec<NewFileVersion>,
     /// Keys of every file that vanished in this pass: their ids are free to claim.
     pub gone: std::collections::HashSet<String>,
     /// Content hash → article id of vanished files, so a moved file keeps its
@@ -150,6 +154,8 @@ pub struct IngestOutcome {
     pub removed: usize,
     /// (file key, message) for every file rejected this run.
     pub rejected: Vec<(String, String)>,
+    /// Files skipped as drafts this run.
+    pub drafts: usize,
 }
 
 impl Store {
@@ -351,9 +357,17 @@ impl Store {
             record_file(&tx, v, Some(&id), None)?;
         }
 
+        // A draft is remembered without an article; the article its file
+        // fed, if any, leaves the feeds like that of a removed file.
+        for v in &batch.drafts {
+            let msg = v.parsed.as_ref().err().map(String::as_str);
+            record_file(&tx, v, None, msg.or(Some("draft")))?;
+            out.drafts += 1;
+        }
         // An article whose last file is gone leaves the feeds, but keeps its
         // row (and id) so it comes back under the same id if restored.
-        for key in &batch.removed {
+        let drafts = batch.drafts.iter().map(|v| &v.key);
+        for key in batch.removed.iter().chain(drafts) {
             let n = tx
                 .prepare_cached(
                     "UPDATE articles SET removed_at = ?2, rev = ?3

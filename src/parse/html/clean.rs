@@ -288,6 +288,10 @@ const CONTENT_NAMES: &[&str] = &[
     "storybody",
 ];
 
+/// Classes of the `<blockquote>` an embedded social post is published as
+/// (its text is in the blockquote; a script would make it a widget).
+const EMBEDDED_POSTS: &[&str] = &["twitter-tweet", "instagram-media", "tiktok-embed"];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Chrome {
     No,
@@ -340,6 +344,11 @@ pub fn classify(el: &scraper::node::Element) -> Chrome {
         .split_whitespace()
         .any(|name| CONTENT_NAMES.contains(&name))
     {
+        return Chrome::No;
+    }
+    // An embedded post is a quotation in the article ("tweet" and
+    // "instagram" otherwise mark share buttons).
+    if name == "blockquote" && ci.split_whitespace().any(|c| EMBEDDED_POSTS.contains(&c)) {
         return Chrome::No;
     }
     let parts = || {
@@ -559,7 +568,7 @@ pub fn drop_chrome(doc: &mut Html) -> TextLens {
             Chrome::No => false,
             Chrome::Strong => lens.plain(el) * 10 < total * 7,
             Chrome::Weak => lens.plain(el) * 100 < total * 35,
-        };
+        } && !holds_embedded_post(el);
         if remove {
             ids.push(el.id());
         } else {
@@ -575,6 +584,17 @@ pub fn drop_chrome(doc: &mut Html) -> TextLens {
     }
     detach_all(doc, &ids);
     lens
+}
+
+/// Whether an embedded social post sits inside `el` (a "social-media-embed"
+/// wrapper): then its parts are judged one by one instead.
+pub fn holds_embedded_post(el: ElementRef<'_>) -> bool {
+    el.descendants().filter_map(ElementRef::wrap).any(|e| {
+        e.value().name() == "blockquote"
+            && e.value()
+                .classes()
+                .any(|c| EMBEDDED_POSTS.iter().any(|p| c.eq_ignore_ascii_case(p)))
+    })
 }
 
 pub fn detach_all(doc: &mut Html, ids: &[NodeId]) {

@@ -502,7 +502,11 @@ fn post_clean(
         {
             remove = true;
         }
-        if !remove && clean::classify(el.value()) == Chrome::Strong && len * 10 < body_len * 7 {
+        if !remove
+            && clean::classify(el.value()) == Chrome::Strong
+            && len * 10 < body_len * 7
+            && !clean::holds_embedded_post(el)
+        {
             remove = true;
         }
         if remove {

@@ -50,7 +50,7 @@ const ARTICLE_TYPES: &[&str] = &[
 ];
 
 pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
-    let ld = json_ld_article(doc);
+    let (ld, ld_page_date) = json_ld_article(doc);
     let metas = MetaTags::read(doc);
     let mut m = Meta::default();
 
@@ -150,6 +150,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
         m.date = metas
             .all(&[
                 "article:published_time",
+                "article:published",
                 "og:published_time",
                 "published_time",
                 "date",
@@ -177,7 +178,7 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     if m.date.is_none() {
         m.date = doc
             .select(sel!(
-                "[itemprop=datePublished], time[datetime], abbr.published[title], .published[title]"
+                "[itemprop~=datePublished], time[datetime], abbr.published[title], .published[title]"
             ))
             .find_map(|e| {
                 let v = e.value();
@@ -189,6 +190,10 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
                     .unwrap_or_else(|| e.text().collect());
                 parse_any_date(&raw)
             });
+    }
+    if m.date.is_none() {
+        // Yoast's JSON-LD dates the WebPage, not always an Article in it.
+        m.date = ld_page_date.as_deref().and_then(parse_any_date);
     }
     if m.date.is_none() {
         // Visible date lines near the headline: "Posted on 9 August 2017".
@@ -276,7 +281,25 @@ pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     }
     m.tags.truncate(30);
     decode_values(&mut m);
+    // Bylines given as names, from any source: "By TOM KRISHER", "by Jane Doe".
+    m.authors = dedupe(
+        std::mem::take(&mut m.authors)
+            .into_iter()
+            .map(|a| without_by(&a).to_string())
+            .filter(|a| !a.is_empty())
+            .collect(),
+    );
     m
+}
+
+/// A name without a leading "By"/"by"/"BY" (and a colon after it).
+fn without_by(name: &str) -> &str {
+    let b = name.as_bytes();
+    if b.len() > 3 && b[..2].eq_ignore_ascii_case(b"by") && matches!(b[2], b' ' | b':') {
+        name[3..].trim_start_matches([' ', ':'])
+    } else {
+        name
+    }
 }
 
 /// Decodes character references left in metadata values (`&#8217;`,
@@ -453,8 +476,11 @@ impl MetaTags {
 
 /// The article object among the page's JSON-LD blocks (top level, arrays,
 /// `@graph`), preferring one with a body, then one with a headline.
-fn json_ld_article(doc: &Html) -> Option<Value> {
+/// The page's JSON-LD article object (the one with a body, else with a
+/// headline, first), and the `datePublished` of a `WebPage` object, if any.
+fn json_ld_article(doc: &Html) -> (Option<Value>, Option<String>) {
     let mut found: Vec<Value> = Vec::new();
+    let mut page_date = None;
     for s in doc.select(sel!("script[type]")) {
         let ty = s.value().attr("type").unwrap_or("").to_ascii_lowercase();
         if !ty.contains("ld+json") {
@@ -476,9 +502,36 @@ fn json_ld_article(doc: &Html) -> Option<Value> {
             continue;
         };
         collect_articles(&v, &mut found, 0);
+        if page_date.is_none() {
+            page_date = web_page_date(&v);
+        }
     }
     found.sort_by_key(|a| (a.get("articleBody").is_none(), a.get("headline").is_none()));
-    found.into_iter().next()
+    (found.into_iter().next(), page_date)
+}
+
+/// `datePublished` of a `WebPage` at the top of a JSON-LD value or in its
+/// `@graph`.
+fn web_page_date(v: &Value) -> Option<String> {
+    let nodes: Vec<&Value> = match v {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => match o.get("@graph") {
+            Some(Value::Array(g)) => g.iter().collect(),
+            _ => vec![v],
+        },
+        _ => Vec::new(),
+    };
+    nodes.into_iter().find_map(|n| {
+        let is_page = match n.get("@type") {
+            Some(Value::String(t)) => t.ends_with("WebPage") || t == "ItemPage",
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|t| t.ends_with("WebPage") || t == "ItemPage"),
+            _ => false,
+        };
+        is_page.then(|| str_field(n, &["datePublished"])).flatten()
+    })
 }
 
 fn collect_articles(v: &Value, out: &mut Vec<Value>, depth: usize) {
@@ -549,11 +602,8 @@ fn people(v: Option<&Value>) -> Vec<String> {
 
 fn split_people(s: &str) -> Vec<String> {
     let s = collapse_ws(s);
-    let s = s
-        .strip_prefix("By ")
-        .or_else(|| s.strip_prefix("by "))
-        .unwrap_or(&s);
-    s.split([',', ';'])
+    without_by(&s)
+        .split([',', ';'])
         .flat_map(|p| p.split(" and "))
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
@@ -694,7 +744,15 @@ pub fn parse_any_date(raw: &str) -> Option<NaiveDate> {
     if !raw.bytes().any(|b| b.is_ascii_digit()) {
         return None;
     }
-    parse_any_date_inner(raw)
+    parse_any_date_inner(raw).filter(|d| !is_placeholder_date(*d))
+}
+
+/// Dates a CMS writes when it has none: Go's zero time (`0001-01-01`, in
+/// the JSON-LD of a whole newspaper chain), the Unix epoch, and anything
+/// before there were newspapers to archive.
+fn is_placeholder_date(d: NaiveDate) -> bool {
+    use chrono::Datelike;
+    d.year() < 1700 || d == NaiveDate::from_ymd_opt(1970, 1, 1).expect("a valid date")
 }
 
 fn parse_any_date_inner(raw: &str) -> Option<NaiveDate> {

@@ -269,6 +269,110 @@ mod tests {
         assert!(a.body_html.contains("<p>Keyboard</p>"), "{}", a.body_html);
     }
 
+    /// Regressions from real pages: a chain's JSON-LD says
+    /// `"datePublished": "0001-01-01T00:00:00Z"` (Go's zero time) and that
+    /// was the date; the New York Times dates its pages with
+    /// `<meta property="article:published" itemprop="datePublished dateCreated">`;
+    /// Yoast dates the `WebPage` of its JSON-LD graph, not the article.
+    #[test]
+    fn dates_from_real_page_patterns_and_placeholder_dates_ignored() {
+        let page = |head: &str| {
+            format!(
+                "<html><head><title>Shepherds in the rain</title>{head}</head><body><article>\
+                 <h1>Shepherds in the rain</h1>{BODY}</article></body></html>"
+            )
+        };
+        let date = |head: &str| ok(&page(head)).date;
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+        assert_eq!(
+            date(
+                r#"<script type="application/ld+json">{"@type":"NewsArticle","headline":"Shepherds in the rain","datePublished":"0001-01-01T00:00:00Z"}</script>
+                   <meta property="article:published_time" content="2019-11-19T21:14:00Z">"#
+            ),
+            d(2019, 11, 19)
+        );
+        assert_eq!(
+            date(r#"<meta property="article:modified_time" content="1970-01-01T00:00:00Z">"#),
+            None
+        );
+        assert_eq!(
+            date(
+                r#"<meta property="article:published" itemprop="datePublished dateCreated" content="2019-11-18T17:56:27.000Z">"#
+            ),
+            d(2019, 11, 18)
+        );
+        assert_eq!(
+            date(r#"<meta itemprop="dateCreated datePublished" content="2019-11-17">"#),
+            d(2019, 11, 17)
+        );
+        assert_eq!(
+            date(
+                r#"<script type="application/ld+json">{"@context":"https://schema.org","@graph":[
+                   {"@type":"Organization","name":"Inexhibit"},
+                   {"@type":"WebPage","name":"Shepherds in the rain","datePublished":"2018-04-18T14:39:09+02:00"}]}</script>"#
+            ),
+            d(2018, 4, 18)
+        );
+    }
+
+    /// Regression: author objects named "By TOM KRISHER" or "by Bryan
+    /// DeArdo" kept the "By", and the second came out twice (with and
+    /// without it).
+    #[test]
+    fn bylines_lose_their_by_whatever_the_source() {
+        let a = ok(&format!(
+            "<html><head><title>Shepherds in the rain</title>\
+             <script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"headline\":\"Shepherds in the rain\",\
+             \"author\":[{{\"@type\":\"Person\",\"name\":\"by Bryan DeArdo\"}},{{\"name\":\"Bryan DeArdo\"}},{{\"name\":\"BY: Ann Lee\"}},{{\"name\":\"Byron Bay\"}}]}}</script>\
+             </head><body><article><h1>Shepherds in the rain</h1>{BODY}</article></body></html>"
+        ));
+        assert_eq!(a.authors, ["Bryan DeArdo", "Ann Lee", "Byron Bay"]);
+    }
+
+    /// Regression: embedded tweets (`<blockquote class="twitter-tweet">`,
+    /// bare or in a `social-media-embed` wrapper) are quotations in the
+    /// article, but "tweet" and "social" mark share bars, so their text was
+    /// dropped. Share buttons must still go.
+    #[test]
+    fn embedded_posts_are_kept_and_share_buttons_are_not() {
+        let tweet = |text: &str| {
+            format!(
+                "<blockquote class=\"twitter-tweet\"><p lang=\"en\">{text} \
+                 <a href=\"https://t.co/x\">https://t.co/x</a></p>&mdash; Festival (@festival) \
+                 <a href=\"https://twitter.com/festival/status/1\">November 18, 2019</a></blockquote>"
+            )
+        };
+        let a = ok(&format!(
+            "<html><head><title>Shepherds in the rain</title></head><body><article>\
+             <h1>Shepherds in the rain</h1>{BODY}{}\
+             <div class=\"social-media-embed\">{}</div>\
+             <div class=\"share-bar\"><a class=\"tweet-button\" href=\"https://twitter.com/intent\">Tweet this story</a> \
+             <a href=\"https://facebook.com/share\">Share on Facebook</a></div>\
+             <p>The last paragraph of the article, after the embedded posts, is here.</p>\
+             </article></body></html>",
+            tweet("The jury gives the prize to the shepherds film, unanimously."),
+            tweet("Queues around the block for the second screening tonight.")
+        ));
+        assert!(
+            a.body_text
+                .contains("The jury gives the prize to the shepherds film"),
+            "{}",
+            a.body_text
+        );
+        assert!(
+            a.body_text.contains("Queues around the block"),
+            "{}",
+            a.body_text
+        );
+        assert!(a.body_html.contains("<blockquote>"), "{}", a.body_html);
+        assert!(!a.body_text.contains("Tweet this story"), "{}", a.body_text);
+        assert!(
+            !a.body_text.contains("Share on Facebook"),
+            "{}",
+            a.body_text
+        );
+    }
+
     /// Regression: a body named `entry-content entry-content-read-more`
     /// matched the "read-more" chrome rule and was dropped, leaving a teaser
     /// of another story as the article.
