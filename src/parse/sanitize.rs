@@ -105,7 +105,13 @@ pub fn sanitize_html(html: &str, base: Option<&Url>) -> String {
                 b.url_relative(ammonia::UrlRelative::Deny);
             }
         }
-        b.clean(html).to_string()
+        // `write_to` is what `to_string` does, less a copy through a
+        // formatter.
+        let mut out = Vec::with_capacity(html.len());
+        b.clean(html)
+            .write_to(&mut out)
+            .expect("writing to a Vec does not fail");
+        String::from_utf8(out).expect("html5ever writes UTF-8")
     });
     crate::util::strip_xml_invalid(&clean).into_owned()
 }

@@ -507,6 +507,9 @@ pub fn link_len(el: ElementRef<'_>) -> usize {
     el.select(a).map(text_len).sum()
 }
 
+/// A set of nodes of one tree (elements to leave out, say).
+pub type IdSet = std::collections::HashSet<NodeId, BuildHasherDefault<IdHasher>>;
+
 /// Hashes a [`NodeId`] (an index into the tree) by one multiplication: the
 /// default SipHash would cost more than the lookups save.
 #[derive(Default)]

@@ -23,6 +23,8 @@ pub mod limits;
 pub mod metadata;
 mod text;
 
+use std::borrow::Cow;
+
 use scraper::Html;
 use url::Url;
 
@@ -51,13 +53,24 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
             "no recognisable title (no JSON-LD headline, og:title, <h1> or <title>)",
         ));
     };
-    let body = extract::extract(&mut doc, &meta);
+    let mut body = extract::extract(&mut doc, &meta);
     let base: Option<Url> = meta.canonical.clone().or_else(|| ctx.base_url.cloned());
-    let body_html = clean_text(&sanitize_html(
-        &unwrap_wayback_links(&body.html),
-        base.as_ref(),
-    ));
-    let paragraphs = text::blocks(&body_html);
+    let unwrapped = unwrap_wayback_links(&body.html);
+    // Nothing rewritten in the markup: no archive links, and no character
+    // (from a character reference) that the sanitizer strips as XML-invalid.
+    let as_is = matches!(unwrapped, Cow::Borrowed(_))
+        && matches!(crate::util::strip_xml_invalid(&unwrapped), Cow::Borrowed(_));
+    let sanitized = sanitize_html(&unwrapped, base.as_ref());
+    let body_html = clean_text(&sanitized);
+    // Parsing the sanitized body again for its text is skipped where the
+    // extraction knows the answer already.
+    let paragraphs = match body.sanitized_blocks(as_is && body_html == sanitized) {
+        Some(blocks) => {
+            debug_assert_eq!(blocks, text::blocks(&body_html), "{body_html}");
+            blocks
+        }
+        None => text::blocks(&body_html),
+    };
     if paragraphs.is_empty() {
         return Err(ParseError::new(
             "no article body found (the page has no text outside navigation and boilerplate)",
@@ -86,7 +99,7 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
 
 /// Links in a Wayback capture point into the archive
 /// (`/web/20221011093412/https://site/x`); point them at the original.
-fn unwrap_wayback_links(html: &str) -> std::borrow::Cow<'_, str> {
+fn unwrap_wayback_links(html: &str) -> Cow<'_, str> {
     static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
     if !html.contains("/web/") {
         return html.into();

@@ -3,6 +3,7 @@
 
 use scraper::{ElementRef, Html, Node};
 
+use super::clean::IdSet;
 use crate::util::words::collapse_ws_append;
 
 const BLOCKS: &[&str] = &[
@@ -54,8 +55,21 @@ pub fn blocks(fragment: &str) -> Vec<String> {
 }
 
 pub fn blocks_of(root: ElementRef<'_>) -> Vec<String> {
+    blocks_of_pruned(&[root], &IdSet::default())
+}
+
+/// The text blocks of the children of `roots`, as if their markup were
+/// joined with a line break between roots (as the extraction joins several
+/// body containers), leaving out the elements in `pruned` and what is under
+/// them.
+pub fn blocks_of_pruned(roots: &[ElementRef<'_>], pruned: &IdSet) -> Vec<String> {
     let mut b = Blocks::default();
-    walk(root, &mut b, 0);
+    for (i, root) in roots.iter().enumerate() {
+        if i > 0 {
+            collapse_ws_append("\n", &mut b.cur, &mut b.gap);
+        }
+        walk(*root, &mut b, 0, pruned);
+    }
     b.flush();
     b.out
 }
@@ -79,7 +93,7 @@ impl Blocks {
     }
 }
 
-fn walk(el: ElementRef<'_>, b: &mut Blocks, depth: usize) {
+fn walk(el: ElementRef<'_>, b: &mut Blocks, depth: usize, pruned: &IdSet) {
     // The input went through the depth limiter; this is a second fence.
     if depth > 512 {
         return;
@@ -92,7 +106,7 @@ fn walk(el: ElementRef<'_>, b: &mut Blocks, depth: usize) {
                 let Some(c) = ElementRef::wrap(child) else {
                     continue;
                 };
-                if matches!(name, "script" | "style" | "template") {
+                if matches!(name, "script" | "style" | "template") || pruned.contains(&child.id()) {
                     continue;
                 }
                 let block = BLOCKS.contains(&name);
@@ -102,7 +116,7 @@ fn walk(el: ElementRef<'_>, b: &mut Blocks, depth: usize) {
                 let cell = matches!(name, "td" | "th");
                 // Table cells are apart even when the markup runs them together.
                 b.gap |= cell;
-                walk(c, b, depth + 1);
+                walk(c, b, depth + 1, pruned);
                 b.gap |= cell;
                 if block {
                     b.flush();
