@@ -53,11 +53,11 @@ pub fn extract(doc: &mut Html, meta: &Meta) -> Body {
     let lens = clean::drop_chrome(doc);
     let doc: &Html = doc;
 
+    // Whether the sanitizer keeps every element of the body cleaned in place.
+    let mut all_kept = false;
     // The container is cleaned where it stands in the page when its markup,
     // parsed again, would give the same tree (nearly always); else as that
     // markup parsed again, as it always was before.
-    // Whether the sanitizer keeps every element of the body cleaned in place.
-    let mut all_kept = false;
     let (mut html, mut blocks) = match container(doc, &lens) {
         Some(roots) if reparses_same(&roots, &above_tables) => {
             let (html, blocks, kept) = post_clean(&roots, &lens, meta, &mut body.related);
