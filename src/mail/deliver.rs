@@ -678,10 +678,20 @@ struct Worker<'a> {
 impl Worker<'_> {
     fn run(&self, mut session: Option<Session>) {
         let (ack_tx, ack_rx) = mpsc::sync_channel::<()>(1);
+        // A `Sent` whose ledger commit is not yet acknowledged. The next
+        // message is built meanwhile, but nothing more goes to the server,
+        // and no other event to the ledger, before the acknowledgement
+        // (`settle`): so at most one 250 per session can lack its commit.
+        let pending = std::cell::Cell::new(false);
+        let settle = || !pending.replace(false) || ack_rx.recv().is_ok();
         while let Some(mut job) = self.queue.next() {
             let edition = job.due.edition;
             let sid = job.due.subscriber_id;
             let send = |kind: EventKind, wait: bool| -> bool {
+                if !settle() {
+                    return false;
+                }
+                let sent = matches!(kind, EventKind::Sent { .. });
                 let ack = wait.then(|| ack_tx.clone());
                 if self
                     .tx
@@ -695,7 +705,10 @@ impl Worker<'_> {
                 {
                     return false;
                 }
-                // Do not touch the next message before the ledger has this one.
+                if wait && sent {
+                    pending.set(true);
+                    return true;
+                }
                 !wait || ack_rx.recv().is_ok()
             };
             let r = recipient(&job.due);
@@ -754,11 +767,16 @@ impl Worker<'_> {
                     }
                 }
             }
+            let raw = msg.formatted();
+            // The last message's commit before this one goes out.
+            if !settle() {
+                self.queue.done(Some((None, job)));
+                break;
+            }
             let s = session.as_mut().expect("session just opened");
             if let Some(l) = self.limiter {
                 l.wait();
             }
-            let raw = msg.formatted();
             let outcome = s.deliver(&self.mailer.envelope_from, &to, &raw);
             tracing::debug!("{} (edition {edition}): {:?}", r.email, outcome);
             let again = match outcome {
@@ -804,6 +822,8 @@ impl Worker<'_> {
             };
             self.queue.done(again);
         }
+        // The ledger has every message this session sent before it ends.
+        settle();
         if let Some(s) = session {
             s.quit();
         }
