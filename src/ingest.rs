@@ -457,15 +457,11 @@ fn read_one(
     } else {
         legacy_moves.get(&crate::util::sha256_hex(&bytes)).cloned()
     };
-    let ext = f
-        .path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase());
     let ctx = Context {
         base_url: Some(base_url),
     };
     // A parser bug must cost one file, not the run.
-    let parsed = std::panic::catch_unwind(|| parse::parse_bytes(&bytes, ext.as_deref(), &ctx))
+    let parsed = std::panic::catch_unwind(|| parse::parse_file(&bytes, &f.path, &ctx))
         .unwrap_or_else(|_| {
             Err(parse::ParseError::new(
                 "internal error while parsing (please report this file)",

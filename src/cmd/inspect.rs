@@ -60,13 +60,10 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
                 continue;
             }
         };
-        let ext = file
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         let ctx = Context {
             base_url: config.as_ref().map(|c| &c.site.base_url),
         };
-        match parse::parse_bytes(&bytes, ext.as_deref(), &ctx) {
+        match parse::parse_file(&bytes, file, &ctx) {
             Ok((format, article)) => {
                 let id = article.explicit_id.clone().unwrap_or_else(|| {
                     parse::derive_id(&relative_to_archive(file, config.as_ref()))

@@ -101,13 +101,10 @@ fn explain(target: &str, json: bool, g: &Globals) -> Result<Exit> {
     let path = Path::new(target);
     let (source, article) = if path.is_file() {
         let bytes = std::fs::read(path)?;
-        let ext = path
-            .extension()
-            .map(|e| e.to_string_lossy().to_ascii_lowercase());
         let ctx = Context {
             base_url: config.as_ref().map(|c| &c.site.base_url),
         };
-        match parse::parse_bytes(&bytes, ext.as_deref(), &ctx) {
+        match parse::parse_file(&bytes, path, &ctx) {
             Ok((_, a)) => (target.to_string(), a),
             Err(e) => {
                 report_file_error(target, &e.to_string());

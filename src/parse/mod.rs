@@ -264,6 +264,35 @@ fn nfc_plain_starter(c: char) -> bool {
     table.get(cp / 64).is_some_and(|w| w >> (cp % 64) & 1 == 1)
 }
 
+/// Parses one archive file: [`parse_bytes`] with the extension of `path`
+/// as the format hint, and, for an article that states no date, the date a
+/// Jekyll-style file name starts with (`2014-05-06-jekyll-turns-2-0-0.md`).
+pub fn parse_file(
+    bytes: &[u8],
+    path: &std::path::Path,
+    ctx: &Context<'_>,
+) -> Result<(Format, Article), ParseError> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let (format, mut article) = parse_bytes(bytes, ext.as_deref(), ctx)?;
+    if article.date.is_none() {
+        article.date = path
+            .file_name()
+            .and_then(|n| date_from_file_name(&n.to_string_lossy()));
+    }
+    Ok((format, article))
+}
+
+/// The `YYYY-MM-DD-` a file name starts with, if it is a real date.
+fn date_from_file_name(name: &str) -> Option<chrono::NaiveDate> {
+    let head = name.get(..11)?;
+    if !head.ends_with('-') {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(&head[..10], "%Y-%m-%d").ok()
+}
+
 /// The id of an article that states none: its path relative to the archive
 /// dir, without extension, with `/` separators (e.g. `2017/balagov-closeness`).
 pub fn derive_id(relative_path: &str) -> String {
@@ -282,6 +311,34 @@ pub fn derive_id(relative_path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_dateless_article_takes_the_date_its_jekyll_style_file_name_starts_with() {
+        let ctx = Context { base_url: None };
+        let md = b"---\ntitle: Jekyll turns 2.0.0\n---\nA long-awaited release.\n";
+        let (_, a) = parse_file(
+            md,
+            Path::new("_posts/2014-05-06-jekyll-turns-2-0-0.markdown"),
+            &ctx,
+        )
+        .unwrap();
+        assert_eq!(a.date, chrono::NaiveDate::from_ymd_opt(2014, 5, 6));
+        // A stated date wins; names that are not a date give none.
+        let dated = b"---\ntitle: T\ndate: 2015-01-02\n---\nBody.\n";
+        let (_, a) = parse_file(dated, Path::new("2014-05-06-x.md"), &ctx).unwrap();
+        assert_eq!(a.date, chrono::NaiveDate::from_ymd_opt(2015, 1, 2));
+        for name in [
+            "2014-13-06-x.md",
+            "2014-05-06.md",
+            "20140506-x.md",
+            "x.md",
+            "2014-05-0",
+        ] {
+            let (_, a) = parse_file(md, Path::new(name), &ctx).unwrap();
+            assert_eq!(a.date, None, "{name}");
+        }
+    }
 
     #[test]
     fn detection_prefers_unmistakable_content_over_extension() {
