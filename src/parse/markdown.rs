@@ -473,7 +473,7 @@ pub fn parse(input: &str, ctx: &Context<'_>) -> Result<Article, ParseError> {
     }
     let base = a.url.as_deref().and_then(|u| Url::parse(u).ok());
     let base = base.as_ref().or(ctx.base_url);
-    render_body(body, &mut a, base)?;
+    render_body(&super::shortcodes::expand(body), &mut a, base)?;
     if a.title.is_empty() {
         return Err(ParseError::at(
             1,
@@ -701,6 +701,33 @@ mod tests {
     }
 
     const BODY: &str = "The jury met in a hotel by the sea. Nobody expected a debut to win the main prize.\n\nThe director thanked his teacher and left before the party.";
+
+    /// A Hugo site's posts carry shortcodes; they showed as text in feeds.
+    #[test]
+    fn hugo_shortcodes_become_links_and_images_in_the_body() {
+        let a = md(&format!(
+            "---\ntitle: Festival notes\n---\n{BODY}\n\n{{{{< youtube 0RKpf3rK57I >}}}}\n\n\
+             {{{{< figure src=\"/img/jury.jpg\" caption=\"The jury\" >}}}}\n\n\
+             {{{{% note %}}}}Tickets sell out early.{{{{% /note %}}}}\n"
+        ))
+        .unwrap();
+        let h = &a.body_html;
+        assert!(!h.contains("{{"), "{h}");
+        assert!(
+            h.contains("href=\"https://www.youtube.com/watch?v=0RKpf3rK57I\""),
+            "{h}"
+        );
+        assert!(
+            h.contains("src=\"https://news.example.org/img/jury.jpg\""),
+            "{h}"
+        );
+        assert!(a.body_text.contains("The jury"), "{}", a.body_text);
+        assert!(
+            a.body_text.contains("Tickets sell out early."),
+            "{}",
+            a.body_text
+        );
+    }
 
     /// Zola keeps tags in `[taxonomies]` and everything of its own in
     /// `[extra]`; Hugo's page params may sit in `params`. They were ignored.

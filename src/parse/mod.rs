@@ -9,6 +9,7 @@ pub mod html;
 pub mod markdown;
 pub mod quotes;
 pub mod sanitize;
+pub mod shortcodes;
 pub mod text;
 
 use url::Url;
