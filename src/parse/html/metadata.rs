@@ -483,9 +483,8 @@ impl MetaTags {
 }
 
 /// The article object among the page's JSON-LD blocks (top level, arrays,
-/// `@graph`), preferring one with a body, then one with a headline.
-/// The page's JSON-LD article object (the one with a body, else with a
-/// headline, first), and the `datePublished` of a `WebPage` object, if any.
+/// `@graph`), preferring one with a body, then one with a headline; and the
+/// `datePublished` of a `WebPage` object, if any.
 fn json_ld_article(doc: &Html) -> (Option<Value>, Option<String>) {
     let mut found: Vec<Value> = Vec::new();
     let mut page_date = None;
@@ -530,16 +529,20 @@ fn web_page_date(v: &Value) -> Option<String> {
         _ => Vec::new(),
     };
     nodes.into_iter().find_map(|n| {
-        let is_page = match n.get("@type") {
-            Some(Value::String(t)) => t.ends_with("WebPage") || t == "ItemPage",
-            Some(Value::Array(ts)) => ts
-                .iter()
-                .filter_map(Value::as_str)
-                .any(|t| t.ends_with("WebPage") || t == "ItemPage"),
-            _ => false,
-        };
-        is_page.then(|| str_field(n, &["datePublished"])).flatten()
+        has_type(n, |t| t.ends_with("WebPage") || t == "ItemPage")
+            .then(|| str_field(n, &["datePublished"]))
+            .flatten()
     })
+}
+
+/// Whether a JSON-LD object's `@type` (one name or a list) has a name `is`
+/// accepts.
+fn has_type(v: &Value, is: impl Fn(&str) -> bool) -> bool {
+    match v.get("@type") {
+        Some(Value::String(t)) => is(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(is),
+        _ => false,
+    }
 }
 
 fn collect_articles(v: &Value, out: &mut Vec<Value>, depth: usize) {
@@ -549,12 +552,7 @@ fn collect_articles(v: &Value, out: &mut Vec<Value>, depth: usize) {
     match v {
         Value::Array(a) => a.iter().for_each(|x| collect_articles(x, out, depth + 1)),
         Value::Object(o) => {
-            let is_article = match o.get("@type") {
-                Some(Value::String(t)) => is_article_type(t),
-                Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(is_article_type),
-                _ => false,
-            };
-            if is_article {
+            if has_type(v, is_article_type) {
                 out.push(v.clone());
             }
             if let Some(g) = o.get("@graph") {
@@ -610,9 +608,9 @@ fn people(v: Option<&Value>) -> Vec<String> {
 
 fn split_people(s: &str) -> Vec<String> {
     // References first: a name with "&amp;" must not split at its ';'.
+    // A leading "By" goes with every other author name, in `extract`.
     let s = collapse_ws(decode_entities(s).as_deref().unwrap_or(s));
-    without_by(&s)
-        .split([',', ';'])
+    s.split([',', ';'])
         .flat_map(|p| p.split(" and "))
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
