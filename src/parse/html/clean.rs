@@ -336,19 +336,18 @@ pub fn classify(el: &scraper::node::Element) -> Chrome {
     {
         return Chrome::No;
     }
-    let ci = class_id(el);
     if is_hidden(el) {
         return Chrome::Strong;
     }
+    let ci = class_id(el);
+    // Never chrome: the post or its body by name, and an embedded post (a
+    // quotation in the article; "tweet" and "instagram" otherwise mark
+    // share buttons).
     if ci
         .split_whitespace()
         .any(|name| CONTENT_NAMES.contains(&name))
+        || is_embedded_post(el, &ci)
     {
-        return Chrome::No;
-    }
-    // An embedded post is a quotation in the article ("tweet" and
-    // "instagram" otherwise mark share buttons).
-    if name == "blockquote" && ci.split_whitespace().any(|c| EMBEDDED_POSTS.contains(&c)) {
         return Chrome::No;
     }
     let parts = || {
@@ -589,12 +588,16 @@ pub fn drop_chrome(doc: &mut Html) -> TextLens {
 /// Whether an embedded social post sits inside `el` (a "social-media-embed"
 /// wrapper): then its parts are judged one by one instead.
 pub fn holds_embedded_post(el: ElementRef<'_>) -> bool {
+    // The name first: `class_id` allocates.
     el.descendants().filter_map(ElementRef::wrap).any(|e| {
-        e.value().name() == "blockquote"
-            && e.value()
-                .classes()
-                .any(|c| EMBEDDED_POSTS.iter().any(|p| c.eq_ignore_ascii_case(p)))
+        e.value().name() == "blockquote" && is_embedded_post(e.value(), &class_id(e.value()))
     })
+}
+
+/// Whether `el`, with class and id values `ci` ([`class_id`]), is the
+/// `<blockquote>` of an embedded social post.
+fn is_embedded_post(el: &scraper::node::Element, ci: &str) -> bool {
+    el.name() == "blockquote" && ci.split_whitespace().any(|c| EMBEDDED_POSTS.contains(&c))
 }
 
 pub fn detach_all(doc: &mut Html, ids: &[NodeId]) {
