@@ -677,33 +677,23 @@ fn json_ld_is_better(ld: &str, html_blocks: &[String]) -> bool {
 }
 
 fn paragraphs_html(text: &str) -> String {
-    // Some sites put markup in articleBody (its character references are
-    // decoded by now, so escaped markup is markup too).
-    if text.contains("</p>") || text.contains("<br") {
-        return text::blocks(text)
-            .iter()
-            .map(|p| format!("<p>{}</p>", escape(p)))
-            .collect::<Vec<_>>()
-            .join("\n");
-    }
     let text = text.replace("\r\n", "\n");
     let splitter = if text.contains("\n\n") { "\n\n" } else { "\n" };
-    // Markup without paragraphs of its own (`<h2>`, `<div><img></div>`
-    // between plain paragraphs): each paragraph read as HTML.
-    if text.contains("</") || text.contains("/>") {
-        return text
-            .split(splitter)
-            .flat_map(text::blocks)
-            .map(|p| format!("<p>{}</p>", escape(&p)))
-            .collect::<Vec<_>>()
-            .join("\n");
-    }
-    text.split(splitter)
-        .map(collapse_ws)
-        .filter(|p| !p.is_empty())
-        .map(|p| format!("<p>{}</p>", escape(&p)))
-        .collect::<Vec<_>>()
-        .join("\n")
+    // Some sites put markup in articleBody (its character references are
+    // decoded by now, so escaped markup is markup too): paragraphs of its
+    // own are read as HTML whole; other markup (`<h2>`, `<div><img></div>`
+    // between plain paragraphs) one paragraph at a time.
+    let paragraphs: Vec<String> = if text.contains("</p>") || text.contains("<br") {
+        text::blocks(&text)
+    } else if text.contains("</") || text.contains("/>") {
+        text.split(splitter).flat_map(text::blocks).collect()
+    } else {
+        text.split(splitter)
+            .map(collapse_ws)
+            .filter(|p| !p.is_empty())
+            .collect()
+    };
+    crate::parse::sanitize::paragraphs_html(&paragraphs)
 }
 
 /// Block quotes that repeat, word for word, text of another body paragraph
@@ -749,12 +739,6 @@ fn repeated_blockquotes(html: &str) -> (String, Vec<String>) {
     }
     clean::detach_all(&mut frag, &ids);
     (frag.root_element().inner_html(), quotes)
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 fn dedupe(v: Vec<String>) -> Vec<String> {
