@@ -54,28 +54,19 @@ impl FrontMatter {
     /// `published` date is no such mark), `status: draft` (or hidden,
     /// private, unpublished).
     fn draft(&self) -> Option<(&'static str, String)> {
-        let truthy = |v: &Value, want: bool| match v {
-            Value::Bool(b) => *b == want,
-            Value::String(s) => {
-                let s = s.trim().to_ascii_lowercase();
-                if want {
-                    matches!(s.as_str(), "true" | "yes")
-                } else {
-                    matches!(s.as_str(), "false" | "no")
-                }
-            }
-            _ => false,
-        };
-        if self.map.get("draft").is_some_and(|v| truthy(v, true)) {
-            return Some(("draft", "true".into()));
-        }
-        if self.map.get("published").is_some_and(|v| truthy(v, false)) {
-            return Some(("published", "false".into()));
-        }
-        let status = self.map.get("status").and_then(Value::as_str)?;
-        let s = status.trim().to_ascii_lowercase();
-        matches!(s.as_str(), "draft" | "hidden" | "private" | "unpublished")
-            .then_some(("status", s))
+        let marks: [(&'static str, &[&str]); 3] = [
+            ("draft", &["true", "yes"]),
+            ("published", &["false", "no"]),
+            ("status", &["draft", "hidden", "private", "unpublished"]),
+        ];
+        marks.into_iter().find_map(|(key, values)| {
+            let v = self
+                .map
+                .get(key)
+                .filter(|v| v.is_boolean() || v.is_string());
+            let v = v.and_then(text)?.to_ascii_lowercase();
+            values.contains(&v.as_str()).then_some((key, v))
+        })
     }
 
     /// The file line on which `key` is set (for error messages).
