@@ -147,8 +147,8 @@ impl MessageSettings {
             );
         }
         let body = MultiPart::alternative()
-            .singlepart(SinglePart::plain(email.text.clone()))
-            .singlepart(SinglePart::html(email.html.clone()));
+            .singlepart(SinglePart::plain(super::body::body(&email.text)))
+            .singlepart(SinglePart::html(super::body::body(&email.html)));
         Ok(b.multipart(body)?)
     }
 

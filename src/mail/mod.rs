@@ -5,11 +5,13 @@
 //! - [`deliver`] is the engine: seeds the ledger, runs `concurrency` sessions,
 //!   commits every accepted message before the session sends the next one,
 //!   retries 4xx with backoff, never retries 5xx, reconnects after 421;
-//! - [`dkim`] loads the optional signing key.
+//! - [`dkim`] loads the optional signing key;
+//! - `body` encodes the text and HTML parts as lettre would, in linear time.
 //!
 //! The engine does not know how digests are rendered: a [`Composer`] turns an
 //! edition and a recipient into a [`DigestEmail`].
 
+mod body;
 pub mod compose;
 pub mod deliver;
 pub mod dkim;
