@@ -90,9 +90,76 @@ pub fn strip_xml_invalid(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// `s` with anything that looks like a markup tag (`<` then a letter, `/`,
+/// `!` or `?`, up to the next `>`) replaced by a space; a `<` that starts no
+/// tag ("x < 3") stays. Titles, standfirsts and captions are plain text by
+/// contract, so a tag in one (a JSON-LD headline with `<em>`, a front-matter
+/// title with `<b>`) is a leftover of the source's own markup: feeds and
+/// digests both drop it this way, and so show the same title.
+pub fn strip_tags(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('<') {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let tagish = after
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
+        match after.find('>') {
+            Some(j) if tagish => {
+                // Inline tags go without a trace ("<em>Closeness</em>'s"
+                // stays one word); others part words as a line break would.
+                if !is_inline_tag(&after[..j]) {
+                    out.push(' ');
+                }
+                rest = &after[j + 1..];
+            }
+            _ => {
+                out.push('<');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out.into()
+}
+
+/// True for the inside of an inline-formatting tag (`em`, `/b`, `span class="x"`).
+fn is_inline_tag(tag: &str) -> bool {
+    let name = tag.trim_start_matches('/');
+    let end = name
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    const INLINE: [&str; 17] = [
+        "a", "abbr", "b", "cite", "code", "em", "font", "i", "mark", "q", "s", "small", "span",
+        "strong", "sub", "sup", "u",
+    ];
+    INLINE.iter().any(|t| t.eq_ignore_ascii_case(&name[..end]))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tags_go_inline_ones_without_a_trace_and_comparisons_stay() {
+        assert_eq!(
+            strip_tags("<em>Closeness</em>’s debut"),
+            "Closeness’s debut"
+        );
+        assert_eq!(strip_tags("one<br>two<p>three"), "one two three");
+        assert_eq!(strip_tags("<SPAN class=\"x\">a</SPAN>b"), "ab");
+        assert_eq!(strip_tags("x < 3 > 2 and <3"), "x < 3 > 2 and <3");
+        assert_eq!(strip_tags("<script>x()</script>"), " x() ");
+        assert!(matches!(
+            strip_tags("no tags"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     #[test]
     fn content_hash_is_tagged_and_legacy_sha256_still_compares() {

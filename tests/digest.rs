@@ -297,17 +297,21 @@ fn hostile_titles_are_escaped_in_html_and_plain_in_text() {
     util::store_article(
         &mut site.store(),
         "evil",
-        article("<script>alert(1)</script> Tom & Jerry", "evil"),
+        article("<script>alert(1)</script> Tom & Jerry <3", "evil"),
         "2026-11-04T10:00:00Z",
     );
     let p = prepared(&site);
     let e = p.render(&[], Some("tok")).unwrap();
+    // Tags go (titles are plain text, as in the feeds); what is left is
+    // escaped in HTML and as written in text.
     assert!(!e.html.contains("<script>alert(1)"));
+    assert!(!e.html.contains("&lt;script"));
     assert!(
+        e.html.contains("alert(1) Tom &amp; Jerry &lt;3"),
+        "{}",
         e.html
-            .contains("&lt;script&gt;alert(1)&lt;/script&gt; Tom &amp; Jerry")
     );
-    assert!(e.text.contains("<script>alert(1)</script> Tom & Jerry"));
+    assert!(e.text.contains("alert(1) Tom & Jerry <3"), "{}", e.text);
 }
 
 #[test]
@@ -539,4 +543,35 @@ fn seed_article_renders_under_its_primary_theme_and_under_festivals_for_festival
     let festivals = html.find(">Festivals</h2>").expect("festivals section");
     assert!(festivals < html.find(&card).unwrap());
     assert_eq!(html.matches(&card).count(), 1);
+}
+
+/// Regression: a title holding markup (a JSON-LD headline with `<em>`, a
+/// front-matter title with `<b>`) showed its tags as text in the digest
+/// ("&lt;em&gt;Closeness…") while the feeds dropped them; and the feeds
+/// split "<em>Closeness</em>'s" into "Closeness 's".
+#[test]
+fn title_markup_is_dropped_alike_in_digest_and_feeds() {
+    let site = Site::with_config(&format!("{BASE_CONFIG}{DIGEST_CONFIG}"));
+    site.write(
+        "closeness.md",
+        "---\ntitle: \"Review: <em>Closeness</em>’s debut<br>at <b>Cannes</b>\"\n\
+         standfirst: \"A <i>festival</i> find\"\ndate: 2025-03-14\n---\n\n\
+         A body about Caucasus cinema and a festival.\n",
+    );
+    let want = "Review: Closeness’s debut at Cannes";
+    let (code, _, err) = run(site.cmd().args(["run", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    let file = site.path().join("preview.html");
+    let (code, _, err) = run(site.cmd().args(["digest", "--preview"]).arg(&file));
+    assert_eq!(code, 0, "{err}");
+    let html = std::fs::read_to_string(&file).unwrap();
+    let text = std::fs::read_to_string(site.path().join("preview.txt")).unwrap();
+    assert!(html.contains(want), "{html}");
+    assert!(html.contains("A festival find"), "{html}");
+    assert!(!html.contains("&lt;em"), "{html}");
+    assert!(text.contains(want), "{text}");
+    let atom = std::fs::read(site.path().join("feeds/atom.xml")).unwrap();
+    let feed = feed_rs::parser::parse(&atom[..]).unwrap();
+    let title = feed.entries[0].title.as_ref().unwrap();
+    assert_eq!(title.content, want);
 }

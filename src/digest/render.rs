@@ -594,7 +594,7 @@ fn split_html(doc: &str, n_sections: usize, n_cards: usize) -> Result<HtmlPieces
 
 fn card_view(stored: &StoredArticle, base: &Url, themes: String) -> CardView {
     let a = &stored.article;
-    let title = truncate_words(&clean_line(&a.title), MAX_TITLE);
+    let title = truncate_words(&article_line(&a.title), MAX_TITLE);
     let title = if title.is_empty() {
         "(untitled)".to_string()
     } else {
@@ -603,7 +603,7 @@ fn card_view(stored: &StoredArticle, base: &Url, themes: String) -> CardView {
     let alt = a
         .caption
         .as_deref()
-        .map(|c| truncate_words(&clean_line(c), MAX_TITLE))
+        .map(|c| truncate_words(&article_line(c), MAX_TITLE))
         .filter(|c| !c.is_empty())
         .unwrap_or_else(|| title.clone());
     CardView {
@@ -617,7 +617,7 @@ fn card_view(stored: &StoredArticle, base: &Url, themes: String) -> CardView {
         standfirst: a
             .standfirst
             .as_deref()
-            .map(|s| truncate_words(&clean_line(s), MAX_STANDFIRST))
+            .map(|s| truncate_words(&article_line(s), MAX_STANDFIRST))
             .filter(|s| !s.is_empty()),
         date: a.date.map(long_date),
         title,
@@ -650,6 +650,12 @@ fn article_page(base: &Url, id: &str) -> Option<String> {
         )
         .push("");
     safe_url(u.as_str())
+}
+
+/// One line of an article's plain text as the feeds show it too: markup
+/// tags dropped ([`crate::util::strip_tags`]), then [`clean_line`].
+fn article_line(s: &str) -> String {
+    clean_line(&crate::util::strip_tags(s))
 }
 
 /// One line of plain text: control characters dropped, whitespace collapsed.

@@ -97,27 +97,7 @@ pub fn plain(s: &str) -> String {
 /// summaries are plain text by contract; a tag in one is a parsing leftover or
 /// an attack, and readers (and the W3C validator) treat it as HTML.
 pub fn plain_no_tags(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find('<') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        let tagish = after
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '/' || c == '!' || c == '?');
-        match after.find('>') {
-            Some(j) if tagish => {
-                out.push(' ');
-                rest = &after[j + 1..];
-            }
-            _ => {
-                out.push('<');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
+    let out = crate::util::strip_tags(s);
     // What is left must not look like markup or a character reference
     // either ("a <b" or "&#38;" as literal text), which RSS readers would
     // take for HTML.
