@@ -119,6 +119,24 @@ fn crlf_windows_1252_variant_of_an_original_export_parses_the_same() {
     }
 }
 
+/// Regression: a Russian export in Windows-1251 came out as mojibake
+/// ("Ïðèâåò èç Ãðîçíîãî") because every non-UTF-8 file was read as
+/// Windows-1252.
+#[test]
+fn windows_1251_export_reads_as_cyrillic() {
+    let site = Site::new();
+    let utf8 = "Архив\r\n\r\nКино из Грозного\r\n\r\nКино из Грозного\r\nКадр из фильма, снятого в Грозном\r\n\r\nКак снимают кино в Чечне.\r\n\r\n9 August 2017\r\n\r\nПервый абзац о чеченском кино и о режиссёрах Кавказа.\r\n\r\nВторой абзац.";
+    let (cp1251, _, lossy) = encoding_rs::WINDOWS_1251.encode(utf8);
+    assert!(!lossy);
+    let a = site.write("cp1251.txt", &cp1251[..]);
+    let (code, out, err) = run(site.cmd().args(["inspect", "--json"]).arg(&a));
+    assert_eq!(code, 0, "{err}");
+    let v = &json_lines(&out)[0];
+    assert_eq!(v["title"], "Кино из Грозного");
+    assert_eq!(v["standfirst"], "Как снимают кино в Чечне.");
+    assert_eq!(v["caption"], "Кадр из фильма, снятого в Грозном");
+}
+
 #[test]
 fn text_without_title_is_rejected_with_its_line() {
     let site = Site::new();

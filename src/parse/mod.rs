@@ -140,9 +140,12 @@ fn looks_binary(bytes: &[u8]) -> bool {
 }
 
 /// Decodes a text file: UTF-8 (with or without BOM, also UTF-16 with BOM),
-/// else Windows-1252, which is what legacy exports almost always are and which
-/// maps every byte, so nothing fails. Newlines become `\n` and XML-invalid
-/// characters are dropped.
+/// else the legacy encoding the bytes are most likely in, as archived pages
+/// are detected ([`html::encoding::detect`]): Windows-1252 for Western
+/// exports, but Windows-1251 or KOI8-R for the Russian ones an archive of
+/// this region holds, which read as Windows-1252 were all mojibake
+/// ("Ïðèâåò"). Every legacy decoder maps every byte, so nothing fails.
+/// Newlines become `\n` and XML-invalid characters are dropped.
 pub fn decode_text(bytes: &[u8]) -> String {
     use std::borrow::Cow;
     match encoding_rs::Encoding::for_bom(bytes) {
@@ -155,7 +158,7 @@ pub fn decode_text(bytes: &[u8]) -> String {
         None => match std::str::from_utf8(bytes) {
             Ok(s) => clean_cow(s).into_owned(),
             Err(_) => {
-                let text = encoding_rs::WINDOWS_1252
+                let text = html::encoding::detect(bytes)
                     .decode_without_bom_handling(bytes)
                     .0
                     .into_owned();
@@ -358,6 +361,22 @@ mod tests {
         // "Café – “quoted”" in Windows-1252.
         let s = decode_text(b"Caf\xe9 \x96 \x93quoted\x94");
         assert_eq!(s, "Café – “quoted”");
+    }
+
+    /// Regression: Russian exports in Windows-1251 or KOI8-R were read as
+    /// Windows-1252 ("Ïðèâåò èç Ãðîçíîãî").
+    #[test]
+    fn invalid_utf8_cyrillic_is_detected_not_read_as_windows_1252() {
+        let text = "Привет из Грозного: заметки о чеченском кино и о фестивале в Нальчике";
+        for enc in [encoding_rs::WINDOWS_1251, encoding_rs::KOI8_R] {
+            let (bytes, _, lossy) = enc.encode(text);
+            assert!(!lossy);
+            assert_eq!(decode_text(&bytes), text, "{}", enc.name());
+        }
+        // Central European (Windows-1250), for the Czech and Polish ones.
+        let text = "Łódź i Kraków: polskie kino w Wrocławiu, żółte światło";
+        let (bytes, _, _) = encoding_rs::WINDOWS_1250.encode(text);
+        assert_eq!(decode_text(&bytes), text);
     }
 
     #[test]

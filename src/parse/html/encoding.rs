@@ -38,7 +38,10 @@ pub fn decode(bytes: &[u8]) -> (String, &'static Encoding) {
     (enc.decode_without_bom_handling(bytes).0.into_owned(), enc)
 }
 
-fn detect(bytes: &[u8]) -> &'static Encoding {
+/// The legacy encoding chardetng (Firefox's detector) finds most likely for
+/// bytes that are not UTF-8: Windows-1252 for Western text, Windows-1251 or
+/// KOI8-R for Russian, Windows-1250 for Central European, and so on.
+pub(crate) fn detect(bytes: &[u8]) -> &'static Encoding {
     let mut det = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     det.feed(bytes, true);
     det.guess(None, chardetng::Utf8Detection::Allow)
