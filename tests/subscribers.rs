@@ -154,3 +154,32 @@ fn import_without_an_email_column_or_file_fails_clearly() {
         .arg(site.path().join("missing.csv")));
     assert_eq!(code, 66);
 }
+
+#[test]
+fn import_reports_the_right_line_numbers_in_a_crlf_file() {
+    // Spreadsheet exports on Windows end lines with CRLF; the csv crate's
+    // own line count came out one short per line (bad row 3 reported as 2).
+    let site = site();
+    let file = site.path().join("subs.csv");
+    std::fs::write(
+        &file,
+        "email,name\r\nana@example.org,Ana\r\nnot-an-address,Bad\r\n\
+         \"multi@example.org\",\"two\r\nlines\"\r\nbo@example.org,Bo\r\nalso-bad,X\r\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&file));
+    assert_eq!(code, 65, "{out}{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, ["subs.csv:3", "subs.csv:4", "subs.csv:7"], "{err}");
+    assert!(out.contains("2 added"), "{out}");
+}

@@ -201,6 +201,17 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     }
 }
 
+/// The 1-based line a record starts on. The csv crate's own line count is
+/// one short after every CRLF line end (Windows exports), and its record
+/// offset may point at the LF of the previous CRLF, so count from the bytes.
+fn line_of(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let mut start = usize::try_from(pos.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
+    while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 struct Row {
     email: String,
     name: Option<String>,
@@ -285,13 +296,13 @@ fn import(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_of(&bytes, p));
                 report_file_error(&format!("{shown}:{line}"), &format!("unreadable row: {e}"));
                 bad += 1;
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| line_of(&bytes, p));
         if rec.iter().all(str::is_empty) {
             continue;
         }
