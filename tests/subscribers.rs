@@ -183,3 +183,36 @@ fn import_reports_the_right_line_numbers_in_a_crlf_file() {
     assert_eq!(lines, ["subs.csv:3", "subs.csv:4", "subs.csv:7"], "{err}");
     assert!(out.contains("2 added"), "{out}");
 }
+
+#[test]
+fn import_reads_semicolon_and_tab_separated_exports() {
+    // Excel in locales with a decimal comma saves "CSV" with semicolons;
+    // that header used to be refused as having no `email` column.
+    let site = site();
+    let file = site.path().join("subs.csv");
+    std::fs::write(
+        &file,
+        "\u{feff}Email;Name;Themes\r\nana@example.org;\"Ana; Jr.\";festivals,caucasus-cinema\r\n\
+         bo@example.org;Bo, the second;\r\nbad;X;\r\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&file));
+    assert_eq!(code, 65, "{out}{err}");
+    assert!(err.contains("subs.csv:4:"), "{err}");
+    assert!(out.contains("2 added"), "{out}");
+    let l = list(&site);
+    assert_eq!(l[0]["name"], "Ana; Jr.");
+    assert_eq!(
+        l[0]["themes"],
+        serde_json::json!(["caucasus-cinema", "festivals"])
+    );
+    assert_eq!(l[1]["name"], "Bo, the second");
+
+    let tsv = site.path().join("subs.tsv");
+    std::fs::write(&tsv, "name\temail\nCy, C.\tcy@example.org\n").unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&tsv));
+    assert_eq!(code, 0, "{out}{err}");
+    let l = list(&site);
+    assert_eq!(l[2]["email"], "cy@example.org");
+    assert_eq!(l[2]["name"], "Cy, C.");
+}

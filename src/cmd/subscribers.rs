@@ -5,7 +5,9 @@
 //! `remove` unsubscribes (the row stays, so the address is not re-imported).
 //!
 //! CSV import: a header row naming `email` (required), `name` and `themes`
-//! (optional, any order, case-insensitive; other columns ignored). Themes in
+//! (optional, any order, case-insensitive; other columns ignored), fields
+//! separated by `,`, or by `;` or tabs when the header row uses those (as
+//! spreadsheets do in many European locales). Themes in
 //! one field are separated by `;`, `,` or spaces (quote the field for `,`).
 //! An empty themes field means "every theme" for a new subscriber and "keep
 //! the current choice" for an existing one. Rows for the same address are
@@ -201,6 +203,28 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     }
 }
 
+/// The field separator of a CSV export, read from its header row: `,`
+/// unless the header has more `;` (spreadsheets in locales whose decimal
+/// mark is a comma write semicolons) or tabs (a TSV export), outside quotes.
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [b',', b';', b'\t'];
+    // Ties (including none at all) keep the comma.
+    let best = (1..3).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    seps[best]
+}
+
 /// The 1-based line a record starts on. The csv crate's own line count is
 /// one short after every CRLF line end (Windows exports), and its record
 /// offset may point at the LF of the previous CRLF, so count from the bytes.
@@ -269,6 +293,7 @@ fn import(
         bytes.drain(..3);
     }
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(&bytes))
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(bytes.as_slice());
