@@ -96,6 +96,12 @@ pub fn send(
 }
 
 pub fn print_report(report: &SendReport, dry_run: bool, json_out: bool, quiet: bool) {
+    if report.interrupted {
+        eprintln!(
+            "newsdesk: interrupted: messages in flight were finished and recorded; \
+             the rest stay pending for the next send"
+        );
+    }
     if json_out {
         println!(
             "{}",
