@@ -1071,3 +1071,24 @@ fn sigterm_mid_send_finishes_messages_in_flight_and_a_rerun_duplicates_nobody() 
     assert_eq!(code, 0, "{err}");
     assert_each_once(&server, 1..=1000);
 }
+
+#[test]
+fn quiet_dry_run_with_nothing_to_write_prints_nothing() {
+    // `-q` promises silence when nothing happened; a dry run of an edition
+    // already sent printed "dry run: 0 message(s) written, ..." anyway.
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 2, "");
+    let (code, _, err) = util::run(site.cmd().args(["digest", "--send", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    let dir = site.path().join("eml");
+    let (code, out, err) = util::run(
+        site.cmd()
+            .args(["digest", "--send", "-q", "--dry-run"])
+            .arg(&dir),
+    );
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    // Without -q the count is still reported.
+    let (code, out, _) = util::run(site.cmd().args(["digest", "--send", "--dry-run"]).arg(&dir));
+    assert_eq!(code, 0);
+    assert!(out.contains("dry run: 0 message(s) written"), "{out}");
+}

@@ -110,6 +110,9 @@ pub fn print_report(report: &SendReport, dry_run: bool, json_out: bool, quiet: b
         return;
     }
     if dry_run {
+        if quiet && report.written + report.failed == 0 {
+            return;
+        }
         println!(
             "dry run: {} message(s) written, {} skipped, {} unmailable",
             report.written, report.skipped, report.failed
