@@ -99,18 +99,7 @@ pub fn scan(config: &Config) -> Result<Vec<FoundFile>> {
             Ok(p) => slash_path(p),
             Err(_) => dir.to_string_lossy().into_owned(),
         };
-        let mut level = vec![String::new()];
-        while !level.is_empty() {
-            let listed: Vec<Listing> = level
-                .par_iter()
-                .map(|sub| list_dir(&dir, sub, &key_prefix, &include, &exclude))
-                .collect::<Result<_>>()?;
-            level = Vec::new();
-            for l in listed {
-                found.extend(l.files);
-                level.extend(l.dirs);
-            }
-        }
+        found.extend(scan_dir(&dir, &key_prefix, &include, &exclude)?);
     }
     // One archive dir: keys share its prefix, so the shorter relative paths
     // sort the same way (cheaper on 100,000 files).
@@ -121,6 +110,42 @@ pub fn scan(config: &Config) -> Result<Vec<FoundFile>> {
         found.dedup_by(|a, b| a.key == b.key);
     }
     Ok(found)
+}
+
+/// The files under `dir` that the globs select, unsorted.
+fn scan_dir(
+    dir: &Path,
+    key_prefix: &str,
+    include: &globset::GlobSet,
+    exclude: &globset::GlobSet,
+) -> Result<Vec<FoundFile>> {
+    let mut found = Vec::new();
+    let mut level = vec![String::new()];
+    while !level.is_empty() {
+        let listed: Vec<Listing> = level
+            .par_iter()
+            .map(|sub| list_dir(dir, sub, key_prefix, include, exclude))
+            .collect::<Result<_>>()?;
+        level = Vec::new();
+        for l in listed {
+            found.extend(l.files);
+            level.extend(l.dirs);
+        }
+    }
+    Ok(found)
+}
+
+/// The archive files under `dir` as ingest would select them (the config's
+/// `include`/`exclude` globs, or the default ones; hidden files and editor
+/// leftovers skipped), sorted: what `inspect DIR` reads.
+pub fn files_under(dir: &Path, config: Option<&Config>) -> Result<Vec<PathBuf>> {
+    let default = crate::config::ArchiveConfig::default();
+    let archive = config.map_or(&default, |c| &c.archive);
+    let include = globs(&archive.include)?;
+    let exclude = globs(&archive.exclude)?;
+    let mut found = scan_dir(dir, "", &include, &exclude)?;
+    found.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
+    Ok(found.into_iter().map(|f| f.path).collect())
 }
 
 /// The selected files and the subdirectories of one directory.

@@ -134,3 +134,29 @@ fn library_warnings_stay_out_of_default_stderr_and_logs_have_no_colour_codes() {
     assert!(err.contains("foster parenting"), "{err}");
     assert!(!err.contains('\x1b'), "{err:?}");
 }
+
+/// `inspect archive/` read nothing ("Is a directory"); it now reads the
+/// archive files under it, selected and ordered as ingest selects them.
+#[test]
+fn directory_stands_for_the_archive_files_under_it() {
+    let site = Site::new();
+    site.append_config("[archive]\nexclude = [\"drafts/**\"]\n");
+    let md = "---\ntitle: T\ndate: 2024-01-02\n---\n\nBody.\n";
+    site.write("b/two.md", md);
+    site.write("a.md", md);
+    site.write("b/c/three.md", md);
+    site.write(".hidden.md", md);
+    site.write("notes.md~", md);
+    site.write("picture.jpg", b"\xff\xd8\xff");
+    site.write("drafts/wip.md", md);
+    let (code, out, err) = run(site.cmd().args(["inspect", "--json", "archive"]));
+    assert_eq!(code, 0, "{err}");
+    let sources: Vec<String> = json_lines(&out)
+        .iter()
+        .map(|v| v["source"].as_str().unwrap().replace('\\', "/"))
+        .collect();
+    assert_eq!(
+        sources,
+        ["archive/a.md", "archive/b/c/three.md", "archive/b/two.md"]
+    );
+}

@@ -1,5 +1,6 @@
-//! `newsdesk inspect [--json] FILE...`: parse files and show what newsdesk
-//! reads from them, without touching the store.
+//! `newsdesk inspect [--json] PATH...`: parse files (or every archive file
+//! under a directory) and show what newsdesk reads from them, without
+//! touching the store.
 
 use std::path::{Path, PathBuf};
 
@@ -17,8 +18,9 @@ pub struct Args {
     /// Print one JSON object per file, one per line.
     #[arg(long)]
     pub json: bool,
-    /// Archive files to read.
-    #[arg(required = true)]
+    /// Archive files to read; a directory stands for the archive files under
+    /// it, selected as ingest selects them ([archive] include/exclude).
+    #[arg(required = true, value_name = "PATHS")]
     pub files: Vec<PathBuf>,
 }
 
@@ -45,7 +47,21 @@ pub struct Inspected<'a> {
 pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     let config = g.load_config_if_present()?;
     let mut exit = Exit::Ok;
-    for file in &args.files {
+    let mut files = Vec::new();
+    for path in &args.files {
+        if path.is_dir() {
+            match crate::ingest::files_under(path, config.as_ref()) {
+                Ok(found) => files.extend(found),
+                Err(e) => {
+                    fail(args.json, &path.display().to_string(), &format!("{e:#}"));
+                    exit.add(Exit::NoInput);
+                }
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    for file in &files {
         let source = file.display().to_string();
         let bytes = match std::fs::read(file) {
             Ok(b) => b,

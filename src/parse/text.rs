@@ -282,7 +282,16 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
     // The title repeats in "Read more" blocks; that tells a title from a site
     // name or a standfirst when nothing else can.
     let hint = read_more_title_hint(&blocks);
-    let head = head(&blocks, hint.as_deref())?;
+    let mut head = head(&blocks, hint.as_deref())?;
+    // A byline may also open the body, just after the date ("Words by …").
+    if let Some(names) = blocks
+        .get(head.body_start)
+        .and_then(Block::single)
+        .and_then(byline)
+    {
+        head.authors.extend(names);
+        head.body_start += 1;
+    }
     let (title, title_line) = head
         .title
         .clone()
@@ -905,6 +914,21 @@ mod tests {
         );
         assert_eq!(a.date, ymd(2017, 8, 9));
         assert_eq!(a.authors, ["Ana Lima"]);
+    }
+
+    /// Regression: "Words by …" on its own line just after the date stayed
+    /// the first body paragraph, and the article had no author.
+    #[test]
+    fn byline_opening_the_body_goes_to_authors() {
+        let with = full().replace("17 Sep 2018\n\n", "17 Sep 2018\n\nWords by Ana Lima\n\n");
+        let a = parse_txt(with.as_bytes());
+        assert_eq!(a.authors, ["Ana Lima"]);
+        assert!(a.body_text.starts_with(P1), "{}", a.body_text);
+        assert_eq!(a.body_text, parse_txt(full().as_bytes()).body_text);
+        // A first paragraph that starts with "By" is prose, not a byline.
+        let a = parse_txt(format!("Site\n\nTitle here\n\n2022-10-14\n\n{P2}").as_bytes());
+        assert!(a.authors.is_empty());
+        assert!(a.body_text.starts_with("By evening"));
     }
 
     #[test]

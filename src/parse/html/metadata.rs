@@ -26,6 +26,9 @@ pub struct Meta {
     pub site_name: Option<String>,
     /// JSON-LD `articleBody`, as given.
     pub ld_body: Option<String>,
+    /// The page says it is an article: a JSON-LD article object, an
+    /// `og:type` of article (or video), or `article:published_time`.
+    pub says_article: bool,
 }
 
 /// The JSON-LD types that describe an article.
@@ -52,7 +55,15 @@ const ARTICLE_TYPES: &[&str] = &[
 pub fn extract(doc: &Html, base: Option<&Url>) -> Meta {
     let (ld, ld_page_date) = json_ld_article(doc);
     let metas = MetaTags::read(doc);
-    let mut m = Meta::default();
+    let mut m = Meta {
+        says_article: ld.is_some()
+            || metas.get(&["og:type"]).is_some_and(|t| {
+                let t = t.trim().to_ascii_lowercase();
+                t.starts_with("article") || t.starts_with("video")
+            })
+            || metas.get(&["article:published_time"]).is_some(),
+        ..Meta::default()
+    };
 
     // Canonical URL: <link rel=canonical>, og:url, JSON-LD url/@id.
     let canonical_raw = doc

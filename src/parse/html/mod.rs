@@ -53,6 +53,12 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
             "no recognisable title (no JSON-LD headline, og:title, <h1> or <title>)",
         ));
     };
+    if let Some(n) = listing_teasers(&doc, &meta) {
+        return Err(ParseError::new(format!(
+            "looks like a listing page ({n} linked teasers, and no date or metadata saying it is \
+             an article), not an article; add it to [archive] exclude if it should not be read"
+        )));
+    }
     let mut body = extract::extract(&mut doc, &meta);
     let base: Option<Url> = meta.canonical.clone().or_else(|| ctx.base_url.cloned());
     let unwrapped = unwrap_wayback_links(&body.html);
@@ -95,6 +101,52 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
         body_html,
         body_text: paragraphs.join("\n\n"),
     })
+}
+
+/// How many teasers a page is made of, when it is a listing (a category,
+/// tag, search or home page of an archived site) rather than an article:
+/// three or more top-level `<article>` elements each headed by a link, none
+/// holding half of their text, together holding at least half of the page's,
+/// and nothing on the page saying it is an article or giving a date. Real article pages list related stories as
+/// `<article>` teasers too (21 of the 181 pages of the Article Extraction
+/// Benchmark have three or more, one holding only 16% of their text), but
+/// every one of those says it is an article in its metadata.
+fn listing_teasers(doc: &Html, meta: &metadata::Meta) -> Option<usize> {
+    if meta.says_article || meta.date.is_some() {
+        return None;
+    }
+    let top: Vec<scraper::ElementRef<'_>> = doc
+        .select(sel!("article"))
+        .filter(|a| {
+            !a.ancestors()
+                .filter_map(scraper::ElementRef::wrap)
+                .any(|p| p.value().name() == "article")
+        })
+        .collect();
+    if top.len() < 3 {
+        return None;
+    }
+    let headed = |a: &scraper::ElementRef<'_>| {
+        a.select(sel!(
+            "h1 a[href], h2 a[href], h3 a[href], h4 a[href], a[href] h1, a[href] h2, a[href] h3, a[href] h4"
+        ))
+        .next()
+        .is_some()
+    };
+    let lens: Vec<usize> = top
+        .iter()
+        .map(|a| a.text().map(|t| t.trim().chars().count()).sum())
+        .collect();
+    let total: usize = lens.iter().sum();
+    let dominant = lens.iter().any(|&l| l * 2 >= total);
+    // An old page without metadata may keep its story outside any
+    // `<article>` and list related ones in them: then most text is outside.
+    let page: usize = doc
+        .select(sel!("body"))
+        .flat_map(|b| b.text())
+        .map(|t| t.trim().chars().count())
+        .sum();
+    (top.iter().all(headed) && !dominant && total * 2 >= page).then_some(top.len())
 }
 
 /// Links in a Wayback capture point into the archive
@@ -167,6 +219,56 @@ mod tests {
 
     fn ok(page: &str) -> Article {
         parse_with(page, Some("https://desk.example.org/")).unwrap()
+    }
+
+    fn teasers(n: usize) -> String {
+        (1..=n)
+            .map(|i| {
+                format!(
+                    "<article class=\"teaser\"><h2><a href=\"/a/{i}\">Story {i} from Tbilisi</a></h2>\
+                     <p>A short teaser about story {i}, a film shown in Tbilisi last week.</p></article>"
+                )
+            })
+            .collect()
+    }
+
+    /// Regression: a category page of an archived site (linked teasers, no
+    /// date, nothing saying "article") was stored as an article named after
+    /// the category, its teasers as the body.
+    #[test]
+    fn listing_page_of_teasers_is_rejected_not_stored() {
+        let page = format!(
+            "<html><head><title>Cinema – page 3</title></head><body><nav><a href=\"/\">Home</a></nav>\
+             <h1>Cinema</h1>{}<footer>Desk</footer></body></html>",
+            teasers(4)
+        );
+        let e = parse_with(&page, None).unwrap_err();
+        assert!(
+            e.message.contains("listing page (4 linked teasers"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn teasers_beside_a_story_or_under_article_metadata_are_not_a_listing() {
+        // The story itself outside any <article>, related stories in them.
+        let story = "<p>A long story about a studio in Grozny and the films it made in the years \
+                     after the war, told by the people who worked there and remember it.</p>";
+        let page = format!(
+            "<html><head><title>The studio</title></head><body><div><h1>The studio</h1>{}</div>\
+             <aside>{}</aside></body></html>",
+            story.repeat(3),
+            teasers(3)
+        );
+        assert_eq!(ok(&page).title, "The studio");
+        // Teasers only, but the page says it is an article.
+        let page = format!(
+            "<html><head><title>Roundup</title><meta property=\"og:type\" content=\"article\">\
+             </head><body><h1>Roundup</h1>{}</body></html>",
+            teasers(4)
+        );
+        assert_eq!(ok(&page).title, "Roundup");
     }
 
     /// Asserts that the body text holds each of `has` and none of `lacks`.
