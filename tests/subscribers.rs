@@ -216,3 +216,27 @@ fn import_reads_semicolon_and_tab_separated_exports() {
     assert_eq!(l[2]["email"], "cy@example.org");
     assert_eq!(l[2]["name"], "Cy, C.");
 }
+
+#[test]
+fn import_reads_a_mailchimp_export_header() {
+    // Mailchimp's audience export names its columns "Email Address",
+    // "First Name" and "Last Name"; such a file was refused outright.
+    let site = site();
+    let file = site.path().join("members.csv");
+    std::fs::write(
+        &file,
+        "\"Email Address\",\"First Name\",\"Last Name\",MEMBER_RATING\n\
+         nino@example.org,Nino,Kapanadze,2\n\
+         solo@example.org,,Beridze,1\n\
+         anon@example.org,,,1\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&file));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 added"), "{out}");
+    let l = list(&site);
+    assert_eq!(l[0]["email"], "anon@example.org");
+    assert!(l[0]["name"].is_null(), "{}", l[0]);
+    assert_eq!(l[1]["name"], "Nino Kapanadze");
+    assert_eq!(l[2]["name"], "Beridze");
+}

@@ -5,7 +5,8 @@
 //! `remove` unsubscribes (the row stays, so the address is not re-imported).
 //!
 //! CSV import: a header row naming `email` (required), `name` and `themes`
-//! (optional, any order, case-insensitive; other columns ignored), fields
+//! (optional, any order, case-insensitive; other columns ignored; Mailchimp's
+//! `Email Address`, `First Name`, `Last Name` are understood too), fields
 //! separated by `,`, or by `;` or tabs when the header row uses those (as
 //! spreadsheets do in many European locales). Themes in
 //! one field are separated by `;`, `,` or spaces (quote the field for `,`).
@@ -305,14 +306,18 @@ fn import(
         }
     };
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(email_col) = col("email") else {
+    let any_col = |names: &[&str]| names.iter().find_map(|n| col(n));
+    // Other tools' exports: Mailchimp writes "Email Address", "First Name"
+    // and "Last Name"; others "E-mail" or "Full Name".
+    let Some(email_col) = any_col(&["email", "email address", "e-mail", "e-mail address"]) else {
         report_file_error(
             &shown,
             "line 1: the header row must name an `email` column (optionally `name`, `themes`)",
         );
         return Ok(Exit::DataErr);
     };
-    let (name_col, themes_col) = (col("name"), col("themes"));
+    let (name_col, themes_col) = (any_col(&["name", "full name"]), col("themes"));
+    let (first_col, last_col) = (col("first name"), col("last name"));
 
     let mut bad = 0usize;
     let mut order: Vec<String> = Vec::new();
@@ -332,10 +337,23 @@ fn import(
             continue;
         }
         let field = |c: Option<usize>| c.and_then(|c| rec.get(c));
+        let joined;
+        let name = match name_col {
+            Some(_) => field(name_col),
+            None => {
+                joined = [field(first_col), field(last_col)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Some(joined.as_str())
+            }
+        };
         let row = match validate_row(
             config,
             rec.get(email_col).unwrap_or(""),
-            field(name_col),
+            name,
             field(themes_col),
         ) {
             Ok(r) => r,
