@@ -19,7 +19,7 @@ pub struct Args {
     #[arg(long)]
     pub json: bool,
     /// Archive files to read; a directory stands for the archive files under
-    /// it, selected as ingest selects them ([archive] include/exclude).
+    /// it, selected as ingest selects them (the archive include/exclude globs).
     #[arg(required = true, value_name = "PATHS")]
     pub files: Vec<PathBuf>,
 }

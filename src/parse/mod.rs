@@ -141,7 +141,7 @@ fn looks_binary(bytes: &[u8]) -> bool {
 
 /// Decodes a text file: UTF-8 (with or without BOM, also UTF-16 with BOM),
 /// else the legacy encoding the bytes are most likely in, as archived pages
-/// are detected ([`html::encoding::detect`]): Windows-1252 for Western
+/// are detected (`html::encoding::detect`): Windows-1252 for Western
 /// exports, but Windows-1251 or KOI8-R for the Russian ones an archive of
 /// this region holds, which read as Windows-1252 were all mojibake
 /// ("Ïðèâåò"). Every legacy decoder maps every byte, so nothing fails.
