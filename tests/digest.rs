@@ -72,7 +72,18 @@ pub(crate) fn sample_site() -> Site {
     store
         .put_article_theme_for_tests("sarajevo", "festivals", 4.0, true)
         .unwrap();
+    mark_classified(&site, &store);
     site
+}
+
+/// Records the hand-made themes as the classifier's latest pass over these
+/// articles and rules, so `digest` (which classifies pending articles first)
+/// keeps them.
+fn mark_classified(site: &Site, store: &newsdesk::store::Store) {
+    let rules = newsdesk::themes::rules_hash_of(&config(site).themes).unwrap();
+    let rev = store.articles_rev().unwrap().to_string();
+    store.meta_set("themes_articles_rev", &rev).unwrap();
+    store.meta_set("themes_rules_hash", &rules).unwrap();
 }
 
 fn config(site: &Site) -> Config {
@@ -328,6 +339,7 @@ fn thirty_long_articles_stay_under_the_gmail_clip_limit() {
             .put_article_theme_for_tests(&format!("a{i:02}"), "festivals", 1.0, true)
             .unwrap();
     }
+    mark_classified(&site, &store);
     let p = prepared(&site);
     assert_eq!(p.article_count(&[]), 30, "default max_articles is 30");
     let e = p.render(&[], Some(&"f".repeat(48))).unwrap();
@@ -574,4 +586,47 @@ fn title_markup_is_dropped_alike_in_digest_and_feeds() {
     let feed = feed_rs::parser::parse(&atom[..]).unwrap();
     let title = feed.entries[0].title.as_ref().unwrap();
     assert_eq!(title.content, want);
+}
+
+#[test]
+fn digest_right_after_ingest_gives_theme_subscribers_their_sections() {
+    // `ingest` then `digest` (no `run`, no `themes`): the articles were not
+    // classified yet, so a festivals-only subscriber got nothing and a real
+    // send recorded them as skipped for good.
+    let site = Site::with_config(&format!(
+        "{BASE_CONFIG}{DIGEST_CONFIG}from = \"Desk <desk@example.org>\"\n"
+    ));
+    site.write(
+        "fest.md",
+        "---\ntitle: Sarajevo's festival at thirty\ndate: 2025-08-20\ntags: [festival]\n---\n\nBody.\n",
+    );
+    let (code, _, err) = run(site.cmd().arg("ingest"));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(site.cmd().args([
+        "subscribers",
+        "add",
+        "fan@example.org",
+        "--themes",
+        "festivals",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = run(site.cmd().arg("digest"));
+    assert_eq!(code, 0, "{err}");
+    let dir = site.path().join("eml");
+    let (code, out, err) = run(site
+        .cmd()
+        .args(["digest", "--send", "--json", "--dry-run"])
+        .arg(&dir));
+    assert_eq!(code, 0, "{err}");
+    let v = &json_lines(&out)[0];
+    assert_eq!(
+        (v["written"].as_u64(), v["skipped"].as_u64()),
+        (Some(1), Some(0)),
+        "{out}"
+    );
+    let eml = std::fs::read_to_string(dir.join("1-1.eml")).unwrap();
+    assert!(
+        eml.contains("Subject: Borderlands Weekly #1: Festivals"),
+        "{eml}"
+    );
 }

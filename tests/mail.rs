@@ -1024,3 +1024,71 @@ fn smtp_outage_in_run_exits_69_and_feeds_are_still_written() {
     };
     assert_eq!(sent, 0);
 }
+
+#[test]
+fn sigterm_mid_send_finishes_messages_in_flight_and_a_rerun_duplicates_nobody() {
+    // Ctrl-C, `systemctl stop` or a cron timeout used to kill the send where
+    // it stood: messages whose 250 had arrived but was not yet recorded were
+    // sent again by the next run. Now the first signal stops cleanly.
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 1000, "concurrency = 4");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
+        .current_dir(site.path())
+        .env("NEWSDESK_CONFIG", site.config_path())
+        .env("NEWSDESK_NOW", util::NOW)
+        .env_remove("NEWSDESK_LOG")
+        .args(["digest", "--send", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    while server.received().len() < 300 {
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the send finished before it could be stopped"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{stdout}{stderr}");
+    assert!(stderr.contains("interrupted"), "{stderr}");
+    let report = &util::json_lines(&stdout)[0];
+    assert_eq!(report["interrupted"], true);
+    let accepted = server.received().len();
+    assert!(accepted < 1000, "nothing was left to interrupt");
+    // Every message the server accepted is in the ledger.
+    assert_eq!(report["sent"], accepted, "{stdout}");
+    assert_eq!(site.store().ledger_counts(1).unwrap().sent, accepted);
+
+    let (code, _, err) = util::run(site.cmd().args(["digest", "--send", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    assert_each_once(&server, 1..=1000);
+}
+
+#[test]
+fn quiet_dry_run_with_nothing_to_write_prints_nothing() {
+    // `-q` promises silence when nothing happened; a dry run of an edition
+    // already sent printed "dry run: 0 message(s) written, ..." anyway.
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 2, "");
+    let (code, _, err) = util::run(site.cmd().args(["digest", "--send", "-q"]));
+    assert_eq!(code, 0, "{err}");
+    let dir = site.path().join("eml");
+    let (code, out, err) = util::run(
+        site.cmd()
+            .args(["digest", "--send", "-q", "--dry-run"])
+            .arg(&dir),
+    );
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    // Without -q the count is still reported.
+    let (code, out, _) = util::run(site.cmd().args(["digest", "--send", "--dry-run"]).arg(&dir));
+    assert_eq!(code, 0);
+    assert!(out.contains("dry run: 0 message(s) written"), "{out}");
+}

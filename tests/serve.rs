@@ -349,6 +349,66 @@ fn repeated_requests_are_rate_limited_with_retry_after() {
 }
 
 #[test]
+fn one_click_posts_from_one_shared_address_are_never_rate_limited() {
+    // A mailbox provider relays the one-click POSTs of many subscribers from
+    // a few addresses; every request used to count, so the 31st unsubscribe
+    // in a minute from Gmail's relay was answered 429 and never honoured.
+    let site = sample_site();
+    let mut tokens = Vec::new();
+    for i in 0..40 {
+        let email = format!("reader{i}@example.org");
+        let (code, _, err) = run(site.cmd().args(["subscribers", "add", &email]));
+        assert_eq!(code, 0, "{err}");
+        tokens.push(
+            site.store()
+                .subscriber_by_email(&email)
+                .unwrap()
+                .unwrap()
+                .token,
+        );
+    }
+    let s = serve(&site, &[]);
+    let c = client();
+    for token in &tokens {
+        let r = c
+            .post(format!("{}/unsubscribe?token={token}", s.base))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body("List-Unsubscribe=One-Click")
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let store = site.store();
+    let active = store
+        .subscribers()
+        .unwrap()
+        .into_iter()
+        .filter(|s| s.status.as_str() == "active")
+        .count();
+    assert_eq!(active, 0);
+    // Guessing is still limited: failures drain the bucket, then even a
+    // good token waits.
+    let codes: Vec<StatusCode> = (0..31)
+        .map(|_| {
+            c.get(format!("{}/unsubscribe?token=nope", s.base))
+                .send()
+                .unwrap()
+                .status()
+        })
+        .collect();
+    assert!(
+        codes[..30].iter().all(|c| *c == StatusCode::NOT_FOUND),
+        "{codes:?}"
+    );
+    assert_eq!(codes[30], StatusCode::TOO_MANY_REQUESTS);
+    let r = c
+        .get(format!("{}/unsubscribe?token={}", s.base, tokens[0]))
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[test]
 fn preview_serves_feeds_with_types_etags_and_no_traversal() {
     let (site, _) = site_with_subscriber();
     let feeds = site.path().join("feeds");

@@ -154,3 +154,89 @@ fn import_without_an_email_column_or_file_fails_clearly() {
         .arg(site.path().join("missing.csv")));
     assert_eq!(code, 66);
 }
+
+#[test]
+fn import_reports_the_right_line_numbers_in_a_crlf_file() {
+    // Spreadsheet exports on Windows end lines with CRLF; the csv crate's
+    // own line count came out one short per line (bad row 3 reported as 2).
+    let site = site();
+    let file = site.path().join("subs.csv");
+    std::fs::write(
+        &file,
+        "email,name\r\nana@example.org,Ana\r\nnot-an-address,Bad\r\n\
+         \"multi@example.org\",\"two\r\nlines\"\r\nbo@example.org,Bo\r\nalso-bad,X\r\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&file));
+    assert_eq!(code, 65, "{out}{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .map(|l| {
+            l.split(": ")
+                .nth(1)
+                .unwrap_or("")
+                .rsplit('/')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(lines, ["subs.csv:3", "subs.csv:4", "subs.csv:7"], "{err}");
+    assert!(out.contains("2 added"), "{out}");
+}
+
+#[test]
+fn import_reads_semicolon_and_tab_separated_exports() {
+    // Excel in locales with a decimal comma saves "CSV" with semicolons;
+    // that header used to be refused as having no `email` column.
+    let site = site();
+    let file = site.path().join("subs.csv");
+    std::fs::write(
+        &file,
+        "\u{feff}Email;Name;Themes\r\nana@example.org;\"Ana; Jr.\";festivals,caucasus-cinema\r\n\
+         bo@example.org;Bo, the second;\r\nbad;X;\r\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&file));
+    assert_eq!(code, 65, "{out}{err}");
+    assert!(err.contains("subs.csv:4:"), "{err}");
+    assert!(out.contains("2 added"), "{out}");
+    let l = list(&site);
+    assert_eq!(l[0]["name"], "Ana; Jr.");
+    assert_eq!(
+        l[0]["themes"],
+        serde_json::json!(["caucasus-cinema", "festivals"])
+    );
+    assert_eq!(l[1]["name"], "Bo, the second");
+
+    let tsv = site.path().join("subs.tsv");
+    std::fs::write(&tsv, "name\temail\nCy, C.\tcy@example.org\n").unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&tsv));
+    assert_eq!(code, 0, "{out}{err}");
+    let l = list(&site);
+    assert_eq!(l[2]["email"], "cy@example.org");
+    assert_eq!(l[2]["name"], "Cy, C.");
+}
+
+#[test]
+fn import_reads_a_mailchimp_export_header() {
+    // Mailchimp's audience export names its columns "Email Address",
+    // "First Name" and "Last Name"; such a file was refused outright.
+    let site = site();
+    let file = site.path().join("members.csv");
+    std::fs::write(
+        &file,
+        "\"Email Address\",\"First Name\",\"Last Name\",MEMBER_RATING\n\
+         nino@example.org,Nino,Kapanadze,2\n\
+         solo@example.org,,Beridze,1\n\
+         anon@example.org,,,1\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(site.cmd().args(["subscribers", "import"]).arg(&file));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("3 added"), "{out}");
+    let l = list(&site);
+    assert_eq!(l[0]["email"], "anon@example.org");
+    assert!(l[0]["name"].is_null(), "{}", l[0]);
+    assert_eq!(l[1]["name"], "Nino Kapanadze");
+    assert_eq!(l[2]["name"], "Beridze");
+}

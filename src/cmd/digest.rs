@@ -69,11 +69,15 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
         since: args.since,
         max_articles: args.max_articles.map(|n| n as usize),
     };
-    if let Some(file) = &args.preview {
-        return preview(args, g, &config, &store, &opts, file);
-    }
     if args.delivery.status {
         return super::send::status(&store, args.edition, args.json);
+    }
+    // Sections follow the stored themes: after a bare `ingest` they are not
+    // classified yet, and a subscriber with theme choices would get nothing
+    // (and be recorded as skipped for good). A no-op when nothing changed.
+    crate::themes::classify_configured(&mut store, &config.themes, false)?;
+    if let Some(file) = &args.preview {
+        return preview(args, g, &config, &store, &opts, file);
     }
     if args.delivery.send {
         return super::send::send(&args.delivery, args.edition, args.json, g, &config, &store);

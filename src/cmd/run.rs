@@ -366,7 +366,7 @@ fn send_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
             "send: nothing to send".to_string()
         } else {
             format!(
-                "send: edition(s) {}: {} sent, {} deferred, {} failed, {} skipped",
+                "send: edition(s) {}: {} sent, {} deferred, {} failed, {} skipped{}",
                 report
                     .editions
                     .iter()
@@ -376,7 +376,12 @@ fn send_step(r: &mut Runner<'_>) -> Result<StepOutcome> {
                 report.sent,
                 report.deferred,
                 report.failed,
-                report.skipped
+                report.skipped,
+                if report.interrupted {
+                    " (interrupted; the rest stay pending)"
+                } else {
+                    ""
+                }
             )
         },
         counts: serde_json::to_value(&report)?,

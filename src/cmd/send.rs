@@ -96,6 +96,12 @@ pub fn send(
 }
 
 pub fn print_report(report: &SendReport, dry_run: bool, json_out: bool, quiet: bool) {
+    if report.interrupted {
+        eprintln!(
+            "newsdesk: interrupted: messages in flight were finished and recorded; \
+             the rest stay pending for the next send"
+        );
+    }
     if json_out {
         println!(
             "{}",
@@ -104,6 +110,9 @@ pub fn print_report(report: &SendReport, dry_run: bool, json_out: bool, quiet: b
         return;
     }
     if dry_run {
+        if quiet && report.written + report.failed == 0 {
+            return;
+        }
         println!(
             "dry run: {} message(s) written, {} skipped, {} unmailable",
             report.written, report.skipped, report.failed

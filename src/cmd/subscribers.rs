@@ -5,7 +5,10 @@
 //! `remove` unsubscribes (the row stays, so the address is not re-imported).
 //!
 //! CSV import: a header row naming `email` (required), `name` and `themes`
-//! (optional, any order, case-insensitive; other columns ignored). Themes in
+//! (optional, any order, case-insensitive; other columns ignored; Mailchimp's
+//! `Email Address`, `First Name`, `Last Name` are understood too), fields
+//! separated by `,`, or by `;` or tabs when the header row uses those (as
+//! spreadsheets do in many European locales). Themes in
 //! one field are separated by `;`, `,` or spaces (quote the field for `,`).
 //! An empty themes field means "every theme" for a new subscriber and "keep
 //! the current choice" for an existing one. Rows for the same address are
@@ -201,6 +204,39 @@ pub fn execute(args: &Args, g: &Globals) -> Result<Exit> {
     }
 }
 
+/// The field separator of a CSV export, read from its header row: `,`
+/// unless the header has more `;` (spreadsheets in locales whose decimal
+/// mark is a comma write semicolons) or tabs (a TSV export), outside quotes.
+fn sniff_delimiter(bytes: &[u8]) -> u8 {
+    let header = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for &b in header {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let seps = [b',', b';', b'\t'];
+    // Ties (including none at all) keep the comma.
+    let best = (1..3).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    seps[best]
+}
+
+/// The 1-based line a record starts on. The csv crate's own line count is
+/// one short after every CRLF line end (Windows exports), and its record
+/// offset may point at the LF of the previous CRLF, so count from the bytes.
+fn line_of(bytes: &[u8], pos: &csv::Position) -> u64 {
+    let mut start = usize::try_from(pos.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
+    while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+        start += 1;
+    }
+    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+}
+
 struct Row {
     email: String,
     name: Option<String>,
@@ -258,6 +294,7 @@ fn import(
         bytes.drain(..3);
     }
     let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(sniff_delimiter(&bytes))
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(bytes.as_slice());
@@ -269,14 +306,18 @@ fn import(
         }
     };
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let Some(email_col) = col("email") else {
+    let any_col = |names: &[&str]| names.iter().find_map(|n| col(n));
+    // Other tools' exports: Mailchimp writes "Email Address", "First Name"
+    // and "Last Name"; others "E-mail" or "Full Name".
+    let Some(email_col) = any_col(&["email", "email address", "e-mail", "e-mail address"]) else {
         report_file_error(
             &shown,
             "line 1: the header row must name an `email` column (optionally `name`, `themes`)",
         );
         return Ok(Exit::DataErr);
     };
-    let (name_col, themes_col) = (col("name"), col("themes"));
+    let (name_col, themes_col) = (any_col(&["name", "full name"]), col("themes"));
+    let (first_col, last_col) = (col("first name"), col("last name"));
 
     let mut bad = 0usize;
     let mut order: Vec<String> = Vec::new();
@@ -285,21 +326,34 @@ fn import(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| line_of(&bytes, p));
                 report_file_error(&format!("{shown}:{line}"), &format!("unreadable row: {e}"));
                 bad += 1;
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.position().map_or(0, |p| line_of(&bytes, p));
         if rec.iter().all(str::is_empty) {
             continue;
         }
         let field = |c: Option<usize>| c.and_then(|c| rec.get(c));
+        let joined;
+        let name = match name_col {
+            Some(_) => field(name_col),
+            None => {
+                joined = [field(first_col), field(last_col)]
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| !p.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Some(joined.as_str())
+            }
+        };
         let row = match validate_row(
             config,
             rec.get(email_col).unwrap_or(""),
-            field(name_col),
+            name,
             field(themes_col),
         ) {
             Ok(r) => r,

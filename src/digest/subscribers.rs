@@ -22,6 +22,14 @@ pub fn normalize_email(raw: &str) -> Result<String, AddressError> {
     let addr: lettre::Address = s.parse().map_err(|e: lettre::address::AddressError| {
         AddressError::Invalid(s.into(), e.to_string())
     })?;
+    // RFC 5321 allows these, but lettre cannot put them in a message's
+    // envelope: such a subscriber would fail at every send.
+    if addr.user().starts_with('"') || addr.domain().starts_with('[') {
+        return Err(AddressError::Invalid(
+            s.into(),
+            "quoted local parts and IP-address domains cannot be mailed".into(),
+        ));
+    }
     Ok(format!("{}@{}", addr.user(), addr.domain().to_lowercase()))
 }
 
@@ -79,5 +87,23 @@ mod tests {
         ] {
             assert!(normalize_email(bad).is_err(), "{bad:?} accepted");
         }
+    }
+
+    #[test]
+    fn addresses_the_sender_cannot_mail_are_refused_up_front() {
+        // Accepted before, then every send recorded them as failed with
+        // "missing destination address, invalid envelope".
+        for bad in [
+            "\"quoted local\"@example.org",
+            "x@[127.0.0.1]",
+            "x@[IPv6:::1]",
+        ] {
+            let e = normalize_email(bad).unwrap_err().to_string();
+            assert!(e.contains("cannot be mailed"), "{bad:?}: {e}");
+        }
+        assert_eq!(
+            normalize_email("a+tag@example.org").unwrap(),
+            "a+tag@example.org"
+        );
     }
 }

@@ -8,14 +8,20 @@
 //! are the (at most one per session) messages whose 250 arrived but whose
 //! commit did not happen.
 //!
+//! SIGINT/SIGTERM (Ctrl-C, `systemctl stop`, a cron timeout) stop it
+//! cleanly instead: no new message is started, the ones in flight finish
+//! and are recorded, and the run ends as interrupted (exit 75), so even
+//! those duplicates cannot happen. A second signal kills at once.
+//!
 //! Threads: `concurrency` worker threads each own one SMTP session and pull
 //! jobs from a shared queue; the calling thread owns the store and writes
 //! the ledger, acknowledging each write back to the worker that waits for it.
 
 use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -85,12 +91,16 @@ pub struct SendReport {
     pub messages_per_sec: f64,
     /// Editions whose every recipient is now sent, failed or skipped.
     pub complete: Vec<i64>,
+    /// Stopped by SIGINT/SIGTERM before every message was tried; the rest
+    /// stay pending for the next run.
+    pub interrupted: bool,
 }
 
 impl SendReport {
-    /// 75 (try again later) while messages remain deferred, else 0.
+    /// 75 (try again later) while messages remain deferred or the run was
+    /// interrupted, else 0.
     pub fn exit(&self) -> Exit {
-        if self.deferred > 0 {
+        if self.deferred > 0 || self.interrupted {
             Exit::TempFail
         } else {
             Exit::Ok
@@ -360,7 +370,8 @@ impl Mailer {
     ) -> Result<()> {
         let total = jobs.len();
         let workers = self.concurrency.min(total).max(1);
-        let queue = Queue::new(jobs);
+        let stop = StopOnSignal::install()?;
+        let queue = Queue::new(jobs, Arc::clone(&stop.flag));
         let limiter = self.rate_limit.map(RateLimiter::new);
         let clock =
             |at: Instant| now + chrono::Duration::from_std(at - started).unwrap_or_default();
@@ -461,6 +472,7 @@ impl Mailer {
             }
         });
         bar.finish_and_clear();
+        report.interrupted = stop.flag.load(Ordering::SeqCst) && queue.has_work();
         match fatal {
             Some(e) => Err(e),
             None => Ok(()),
@@ -557,6 +569,42 @@ enum EventKind {
 struct Queue {
     state: Mutex<QueueState>,
     cv: Condvar,
+    /// Set by SIGINT/SIGTERM: hand out no more jobs.
+    stop: Arc<AtomicBool>,
+}
+
+/// SIGINT/SIGTERM handlers for the length of a send: the first signal sets
+/// `flag` (the queue then hands out no more jobs); a second one, while it is
+/// set, exits at once with 130 as an unhandled Ctrl-C would.
+struct StopOnSignal {
+    flag: Arc<AtomicBool>,
+    ids: Vec<signal_hook::SigId>,
+}
+
+impl StopOnSignal {
+    fn install() -> Result<StopOnSignal> {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        let flag = Arc::new(AtomicBool::new(false));
+        let mut ids = Vec::new();
+        for sig in [SIGINT, SIGTERM] {
+            // Registered first, so it sees the flag as the previous signal left it.
+            ids.push(signal_hook::flag::register_conditional_shutdown(
+                sig,
+                130,
+                Arc::clone(&flag),
+            )?);
+            ids.push(signal_hook::flag::register(sig, Arc::clone(&flag))?);
+        }
+        Ok(StopOnSignal { flag, ids })
+    }
+}
+
+impl Drop for StopOnSignal {
+    fn drop(&mut self) {
+        for id in self.ids.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
 }
 
 struct QueueState {
@@ -567,8 +615,9 @@ struct QueueState {
 }
 
 impl Queue {
-    fn new(jobs: VecDeque<Job>) -> Queue {
+    fn new(jobs: VecDeque<Job>, stop: Arc<AtomicBool>) -> Queue {
         Queue {
+            stop,
             state: Mutex::new(QueueState {
                 ready: jobs,
                 delayed: Vec::new(),
@@ -583,7 +632,7 @@ impl Queue {
     fn next(&self) -> Option<Job> {
         let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
         loop {
-            if s.aborted {
+            if s.aborted || self.stop.load(Ordering::SeqCst) {
                 return None;
             }
             let now = Instant::now();
@@ -608,7 +657,9 @@ impl Queue {
                 .iter()
                 .map(|(t, _)| t.saturating_duration_since(now))
                 .min()
-                .unwrap_or(Duration::from_millis(200));
+                .unwrap_or(Duration::from_millis(200))
+                // Wake up now and then to notice a stop signal.
+                .min(Duration::from_millis(200));
             s = self
                 .cv
                 .wait_timeout(s, wait.max(Duration::from_millis(1)))
@@ -628,6 +679,12 @@ impl Queue {
         }
         drop(s);
         self.cv.notify_all();
+    }
+
+    /// Whether jobs are left (ready or waiting for a retry).
+    fn has_work(&self) -> bool {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        !s.ready.is_empty() || !s.delayed.is_empty()
     }
 
     fn abort(&self) {

@@ -200,6 +200,7 @@ async fn guard(
         .lock()
         .expect("limiter lock")
         .check(ip, Instant::now());
+    let allowed = checked.is_ok();
     let mut resp = match checked {
         // The header timeout does not cover the body: a form sent a byte at
         // a time must not hold its connection (and a slot) either.
@@ -235,6 +236,17 @@ async fn guard(
             r
         }
     };
+    // Only failures (unknown tokens, bad forms) drain the bucket: RFC 8058
+    // one-click POSTs arrive from a mailbox provider's few shared addresses,
+    // and refusing them would break the unsubscribe it must honour.
+    let status = resp.status();
+    if allowed && !(status.is_success() || status.is_redirection()) {
+        state
+            .limiter
+            .lock()
+            .expect("limiter lock")
+            .charge(ip, Instant::now());
+    }
     tracing::debug!(%ip, %method, %path, status = resp.status().as_u16(), "request");
     let preview = state.preview && !matches!(path.as_str(), "/unsubscribe" | "/preferences");
     let h = resp.headers_mut();
