@@ -924,20 +924,30 @@ fn a_refused_password_exits_78_and_never_reaches_the_trace_log() {
     assert_eq!(status[0]["counts"]["sent"], 0);
 }
 
-#[test]
-fn sigkill_mid_send_then_rerun_reaches_everyone_with_at_most_one_duplicate_per_session() {
-    let server = SmtpServer::start();
-    let site = binary_site(server.port, 1000, "concurrency = 4");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
+/// `newsdesk digest --send FLAG` on `site`, running in the background (to be
+/// killed or signalled mid-send), its stdout and stderr from `stdio`.
+fn spawn_send(
+    site: &util::Site,
+    flag: &str,
+    stdio: fn() -> std::process::Stdio,
+) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
         .current_dir(site.path())
         .env("NEWSDESK_CONFIG", site.config_path())
         .env("NEWSDESK_NOW", util::NOW)
         .env_remove("NEWSDESK_LOG")
-        .args(["digest", "--send", "-q"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .args(["digest", "--send", flag])
+        .stdout(stdio())
+        .stderr(stdio())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn sigkill_mid_send_then_rerun_reaches_everyone_with_at_most_one_duplicate_per_session() {
+    let server = SmtpServer::start();
+    let site = binary_site(server.port, 1000, "concurrency = 4");
+    let mut child = spawn_send(&site, "-q", std::process::Stdio::null);
     // Kill it (SIGKILL) once the server has accepted a good part of the batch.
     while server.received().len() < 300 {
         if child.try_wait().unwrap().is_some() {
@@ -1032,16 +1042,7 @@ fn sigterm_mid_send_finishes_messages_in_flight_and_a_rerun_duplicates_nobody() 
     // sent again by the next run. Now the first signal stops cleanly.
     let server = SmtpServer::start();
     let site = binary_site(server.port, 1000, "concurrency = 4");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("newsdesk"))
-        .current_dir(site.path())
-        .env("NEWSDESK_CONFIG", site.config_path())
-        .env("NEWSDESK_NOW", util::NOW)
-        .env_remove("NEWSDESK_LOG")
-        .args(["digest", "--send", "--json"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_send(&site, "--json", std::process::Stdio::piped);
     while server.received().len() < 300 {
         assert!(
             child.try_wait().unwrap().is_none(),

@@ -107,16 +107,20 @@ fn csrf_of(page: &str) -> String {
     page[at..].split('"').next().unwrap().to_string()
 }
 
+/// The RFC 8058 one-click POST a mail client sends for `token`.
+fn one_click(c: &Client, base: &str, token: &str) -> reqwest::blocking::Response {
+    c.post(format!("{base}/unsubscribe?token={token}"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body("List-Unsubscribe=One-Click")
+        .send()
+        .unwrap()
+}
+
 #[test]
 fn one_click_post_unsubscribes_at_once_and_records_the_source() {
     let (site, token) = site_with_subscriber();
     let s = serve(&site, &[]);
-    let r = client()
-        .post(format!("{}/unsubscribe?token={token}", s.base))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body("List-Unsubscribe=One-Click")
-        .send()
-        .unwrap();
+    let r = one_click(&client(), &s.base, &token);
     assert_eq!(r.status(), StatusCode::OK);
     let h = r.headers();
     assert!(
@@ -370,12 +374,7 @@ fn one_click_posts_from_one_shared_address_are_never_rate_limited() {
     let s = serve(&site, &[]);
     let c = client();
     for token in &tokens {
-        let r = c
-            .post(format!("{}/unsubscribe?token={token}", s.base))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body("List-Unsubscribe=One-Click")
-            .send()
-            .unwrap();
+        let r = one_click(&c, &s.base, token);
         assert_eq!(r.status(), StatusCode::OK);
     }
     let store = site.store();
