@@ -17,7 +17,7 @@ Exit codes:
   66  an input path is missing
   69  a service (SMTP server) is unavailable or refused us
   73  output could not be written
-  75  temporary failure (another run holds the lock, mail deferred); retry later
+  75  temporary failure (another run holds the lock, mail deferred, send interrupted); retry later
   78  configuration error; nothing was done
   1   any other error
   2   bad command-line arguments (usage error)
