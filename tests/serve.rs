@@ -599,6 +599,40 @@ fn process_unsubscribes_reads_a_maildir_and_unsubscribes_senders() {
     );
 }
 
+/// Regression: a message that cannot be read stayed in `new/`, so every cron
+/// run printed the same error and exited 65.
+#[test]
+fn unreadable_unsubscribe_mail_is_reported_once_not_on_every_run() {
+    let (site, _) = site_with_subscriber();
+    let md = site.path().join("Maildir");
+    for d in ["new", "cur", "tmp"] {
+        std::fs::create_dir_all(md.join(d)).unwrap();
+    }
+    std::fs::write(
+        md.join("new/1700000009.M9P1.host"),
+        "Subject: no sender\r\n\r\nhi\r\n",
+    )
+    .unwrap();
+    let process = || {
+        run(site
+            .cmd()
+            .args(["subscribers", "process-unsubscribes", "-q"])
+            .arg(&md))
+    };
+    let (code, out, err) = process();
+    assert_eq!(code, 65, "{out}{err}");
+    assert!(
+        err.contains("1700000009.M9P1.host: no From: address"),
+        "{err}"
+    );
+    assert!(out.contains("1 unreadable"), "{out}");
+    assert!(md.join("cur/1700000009.M9P1.host:2,S").exists());
+    // The next cron run is quiet and clean; the message stays for a human.
+    let (code, out, err) = process();
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));
+    assert!(md.join("cur/1700000009.M9P1.host:2,S").exists());
+}
+
 #[test]
 fn sigterm_stops_the_server_cleanly() {
     let (site, _) = site_with_subscriber();

@@ -4,7 +4,9 @@
 //! subscriber directly. Auto-replies (`Auto-Submitted`) are skipped and
 //! counted as not from subscribers. Handled messages in `new/` move to
 //! `cur/` with the Seen flag, as mail readers do; running again is harmless
-//! (already-unsubscribed senders are counted, not changed).
+//! (already-unsubscribed senders are counted, not changed). A message that
+//! cannot be read is reported once, when it is new, and moved to `cur/` too:
+//! left in `new/`, it made every cron run print the same error and exit 65.
 
 use std::path::Path;
 
@@ -62,10 +64,11 @@ pub fn process_maildir(
             Ok(true) => c.unsubscribed += 1,
             Ok(false) => c.already += 1,
             Err(Unhandled::Unknown) => c.unknown += 1,
+            // Reported when first seen; in cur/ it was reported before.
+            Err(Unhandled::Unreadable(_)) if sub == "cur" => continue,
             Err(Unhandled::Unreadable(why)) => {
                 report_file_error(&shown, &why);
                 c.bad += 1;
-                continue;
             }
         }
         if sub == "new" {
