@@ -176,7 +176,13 @@ fn yaml_map(raw: &str, fm_line: usize) -> Result<serde_json::Map<String, Value>,
         let line = e
             .location()
             .map_or(fm_line, |l| fm_line + l.line().saturating_sub(1));
-        ParseError::at(line, format!("front matter is not valid YAML: {e}"))
+        ParseError::at(
+            line,
+            format!(
+                "front matter is not valid YAML: {}",
+                file_lines(&e.to_string(), fm_line)
+            ),
+        )
     })?;
     match yaml_to_json(v) {
         Value::Object(m) => Ok(m),
@@ -331,6 +337,22 @@ fn yaml_to_json(v: serde_norway::Value) -> Value {
         ),
         Y::Tagged(t) => yaml_to_json(t.value),
     }
+}
+
+/// The YAML parser's message with its positions ("at line 1 column 8",
+/// counted from the front matter's first line) made lines of the file, as
+/// the line the error is reported at already is: "line 4: … at line 3
+/// column 1, while scanning a quoted scalar at line 1 column 8" sent users
+/// looking at three different lines for one unclosed quote on line 2.
+fn file_lines(message: &str, fm_line: usize) -> String {
+    static RE: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let re =
+        RE.get_or_init(|| regex::Regex::new(r"\bline (\d+) column (\d+)").expect("static regex"));
+    re.replace_all(message, |c: &regex::Captures<'_>| {
+        let n: usize = c[1].parse().unwrap_or(1);
+        format!("line {} column {}", fm_line + n.saturating_sub(1), &c[2])
+    })
+    .into_owned()
 }
 
 fn toml_map(raw: &str, fm_line: usize) -> Result<serde_json::Map<String, Value>, ParseError> {
@@ -1066,6 +1088,19 @@ mod tests {
         assert_eq!(a.title, "Кино");
         assert_eq!(a.date, NaiveDate::from_ymd_opt(2017, 8, 9));
         assert_eq!(a.body_text, "Текст.");
+    }
+
+    /// Regression: the YAML parser's own positions counted from the front
+    /// matter, so one message named three different lines.
+    #[test]
+    fn yaml_error_positions_are_lines_of_the_file() {
+        let e = md("---\ntitle: \"Unclosed\ndate: 2020-01-01\n---\n\nBody.\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        assert!(
+            e.message.contains("quoted scalar at line 2 column 8"),
+            "{e}"
+        );
+        assert!(!e.message.contains("line 1 column"), "{e}");
     }
 
     /// Found by fuzzing: the YAML scanner's work per token grows with the
