@@ -166,6 +166,49 @@ fn three_article_site() -> (Site, Store) {
     (site, store)
 }
 
+/// Regression: an archive reprinting a 1985 piece, or an article whose date
+/// is a typo (2999), put that date in pubDate / published / lastBuildDate,
+/// and the W3C validator flags dates before 1990 or in the future
+/// (ImplausibleDate). Such articles are published under the time they were
+/// archived; plausible dates are kept.
+#[test]
+fn implausible_article_dates_are_published_as_archived() {
+    let site = Site::new();
+    let mut store = site.store();
+    ingest(
+        &mut store,
+        "2026-11-02T10:00:00Z",
+        &[
+            ("old.md", article("old", "From 1985", "1985-05-09")),
+            ("typo.md", article("typo", "Dated 2999", "2999-01-01")),
+            ("ok.md", article("ok", "From 2017", "2017-08-01")),
+        ],
+    );
+    write(&site, &store);
+    for kind in KINDS {
+        let f = parse(&site, kind);
+        let published = |title: &str| {
+            let e = f
+                .entries
+                .iter()
+                .find(|e| e.title.as_ref().unwrap().content == title)
+                .unwrap();
+            e.published.or(e.updated).unwrap()
+        };
+        assert_eq!(published("From 1985"), t("2026-11-02T10:00:00Z"), "{kind}");
+        assert_eq!(published("Dated 2999"), t("2026-11-02T10:00:00Z"), "{kind}");
+        assert_eq!(published("From 2017"), t("2017-08-01T00:00:00Z"), "{kind}");
+    }
+    let rss = read(&site, "rss.xml");
+    for date in regex::Regex::new(r"<(pubDate|lastBuildDate)>[^<]*")
+        .unwrap()
+        .find_iter(&rss)
+    {
+        let d = date.as_str();
+        assert!(!d.contains("2999") && !d.contains("1985"), "{d}");
+    }
+}
+
 #[test]
 fn every_feed_is_written_and_parses_with_its_articles() {
     let (site, store) = three_article_site();

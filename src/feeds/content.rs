@@ -8,7 +8,7 @@
 //! an older or buggy parser cannot reach readers; URLs must be absolute
 //! http(s), and XML-invalid characters are dropped.
 
-use chrono::{DateTime, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use url::Url;
 
 use memchr::memmem;
@@ -289,10 +289,7 @@ impl Site {
                 tags.push(t);
             }
         }
-        let published = art
-            .date
-            .map(|d| d.and_time(NaiveTime::MIN).and_utc())
-            .unwrap_or(a.archived_at);
+        let published = feed_date(art.date, a.archived_at);
         // One ingest run stores many articles with the same `updated_at`, but
         // Atom readers (and validators) expect distinct `updated` values per
         // feed; the article's insertion sequence, as microseconds, makes them
@@ -312,6 +309,24 @@ impl Site {
             updated,
         }
     }
+}
+
+/// Feed readers and the W3C validator take dates before 1990 or in the
+/// future as implausible (the validator flags them: `ImplausibleDate`).
+const EARLIEST_FEED_DATE: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).expect("a date");
+
+/// The date an article is published under in the feeds: midnight UTC of its
+/// own date, unless that is implausible — before 1990 (an archive reprinting
+/// a 1985 piece) or after the article was archived (a typo like 2202, a
+/// date a time zone ahead) — and then when it was archived, which is when
+/// it entered the feeds. Judged against `archived_at`, not the clock, so the
+/// feeds stay a function of the store. The digest still shows the article's
+/// own date.
+fn feed_date(date: Option<NaiveDate>, archived_at: DateTime<Utc>) -> DateTime<Utc> {
+    date.filter(|d| *d >= EARLIEST_FEED_DATE)
+        .map(|d| d.and_time(NaiveTime::MIN).and_utc())
+        .filter(|t| *t <= archived_at)
+        .unwrap_or(archived_at)
 }
 
 /// The plain-text summary from the standfirst, if it gives one.
