@@ -694,6 +694,12 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
     } else {
         super::sanitize::sanitize_markdown_html(&html, base)
     };
+    if raw_html {
+        // Text inside raw HTML blocks (`<p>…</p>` of a WordPress export)
+        // reaches pulldown-cmark as markup, not text: read the text from
+        // the sanitized body instead, as the HTML parser reads a page's.
+        a.body_text = super::html::text::blocks(&a.body_html).join("\n\n");
+    }
     a.title = super::clean_text(&a.title).trim().to_string();
     Ok(())
 }
@@ -1088,6 +1094,27 @@ mod tests {
         assert_eq!(a.title, "Кино");
         assert_eq!(a.date, NaiveDate::from_ymd_opt(2017, 8, 9));
         assert_eq!(a.body_text, "Текст.");
+    }
+
+    /// Regression: a WordPress export in Markdown keeps its paragraphs as raw
+    /// `<p>` blocks, which pulldown-cmark passes on as markup: the body text
+    /// (what themes classify and summaries quote) held only the Markdown
+    /// paragraphs, here none.
+    #[test]
+    fn text_inside_raw_html_blocks_is_body_text() {
+        let a = md(
+            "---\ntitle: T\n---\n\n<p>About Georgian cinema in <em>Tbilisi</em>.</p>\n\
+                    <p style=\"color:red\">A second paragraph.</p>\n\nMarkdown *too*.\n\n\
+                    <div class=\"wp-block\">\n<p>In a div.</p>\n</div>\n",
+        )
+        .unwrap();
+        assert_eq!(
+            a.body_text,
+            "About Georgian cinema in Tbilisi.\n\nA second paragraph.\n\nMarkdown too.\n\nIn a div."
+        );
+        // Markdown without raw HTML keeps its own text path.
+        let b = md("---\ntitle: T\n---\n\nOne *two*.\n\n- a\n- b\n").unwrap();
+        assert_eq!(b.body_text, "One two.\n\na\nb");
     }
 
     /// Regression: the YAML parser's own positions counted from the front

@@ -21,7 +21,7 @@ pub mod encoding;
 pub mod extract;
 pub mod limits;
 pub mod metadata;
-mod text;
+pub(crate) mod text;
 
 use std::borrow::Cow;
 
