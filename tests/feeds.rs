@@ -209,6 +209,25 @@ fn implausible_article_dates_are_published_as_archived() {
     }
 }
 
+/// Regression: an article with no text to summarise (a body of images
+/// only, no standfirst) gave an RSS item with `content:encoded` but no
+/// `description`, which the W3C validator flags.
+#[test]
+fn rss_item_without_a_summary_still_has_a_description_first() {
+    let site = Site::new();
+    let mut store = site.store();
+    let mut a = article("pic", "Only a picture", "2021-05-07");
+    a.standfirst = None;
+    a.body_text = String::new();
+    a.body_html = r#"<p><img src="https://news.example.org/x.jpg" alt=""></p>"#.into();
+    ingest(&mut store, "2026-11-02T10:00:00Z", &[("pic.md", a)]);
+    write(&site, &store);
+    let rss = read(&site, "rss.xml");
+    let d = rss.find("<description><![CDATA[Only a picture]]></description>");
+    let c = rss.find("<content:encoded>");
+    assert!(d.is_some() && d < c, "{rss}");
+}
+
 #[test]
 fn every_feed_is_written_and_parses_with_its_articles() {
     let (site, store) = three_article_site();

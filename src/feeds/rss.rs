@@ -17,8 +17,11 @@ pub fn render(doc: &FeedDoc<'_>) -> Result<Vec<u8>> {
         .map(|e| Item {
             title: Some(e.title.clone()),
             link: Some(e.link.clone()),
-            // RSS descriptions are HTML; the summary is plain text.
-            description: e.summary.as_deref().map(esc),
+            // RSS descriptions are HTML; the summary is plain text. An item
+            // with no summary (a body of images only) still gets one, the
+            // title: readers and the W3C validator expect a description
+            // before `content:encoded` (NeedDescriptionBeforeContent).
+            description: Some(esc(e.summary.as_deref().unwrap_or(&e.title))),
             guid: Some(Guid {
                 value: e.id.clone(),
                 permalink: false,
