@@ -204,6 +204,11 @@ fn byline(line: &str) -> Option<Vec<String>> {
     .then_some(names)
 }
 
+/// The names, if block `i` is a byline on a line of its own.
+fn byline_block(blocks: &[Block], i: usize) -> Option<Vec<String>> {
+    blocks.get(i).and_then(Block::single).and_then(byline)
+}
+
 /// A date line, possibly with a prefix ("Published 9 August 2017") or a byline
 /// beside it ("9 August 2017 | By Jane Doe").
 fn date_line(line: &str) -> Option<(chrono::NaiveDate, Vec<String>)> {
@@ -284,11 +289,7 @@ pub fn parse(input: &str, _ctx: &Context<'_>) -> Result<Article, ParseError> {
     let hint = read_more_title_hint(&blocks);
     let mut head = head(&blocks, hint.as_deref())?;
     // A byline may also open the body, just after the date ("Words by …").
-    if let Some(names) = blocks
-        .get(head.body_start)
-        .and_then(Block::single)
-        .and_then(byline)
-    {
+    if let Some(names) = byline_block(&blocks, head.body_start) {
         head.authors.extend(names);
         head.body_start += 1;
     }
@@ -481,9 +482,8 @@ fn head(blocks: &[Block], hint: Option<&str>) -> Result<Head, ParseError> {
                 // final full stop every body paragraph has) and body
                 // paragraphs follow it.
                 let mut next = k + 1;
-                while next < blocks.len() && blocks[next].single().and_then(byline).is_some() {
-                    h.authors
-                        .extend(blocks[next].single().and_then(byline).unwrap_or_default());
+                while let Some(names) = byline_block(blocks, next) {
+                    h.authors.extend(names);
                     next += 1;
                 }
                 h.body_start = next;
