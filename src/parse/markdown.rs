@@ -659,17 +659,19 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
             })
             .map(String::from);
     }
-    a.body_text = kept
-        .iter()
-        .map(|b| b.text.as_str())
-        .filter(|t| !t.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n\n");
-    // The article's title is its only H1: body headings start at H2.
     let raw_html = kept
         .iter()
         .flat_map(|b| &b.events)
         .any(|ev| matches!(ev, Event::Html(_) | Event::InlineHtml(_)));
+    if !raw_html {
+        a.body_text = kept
+            .iter()
+            .map(|b| b.text.as_str())
+            .filter(|t| !t.is_empty())
+            .collect::<Vec<_>>()
+            .join("\n\n");
+    }
+    // The article's title is its only H1: body headings start at H2.
     let events = kept.into_iter().flat_map(|b| b.events).map(|ev| match ev {
         Event::Start(Tag::Heading {
             level: HeadingLevel::H1,
@@ -689,16 +691,14 @@ fn render_body(body: &str, a: &mut Article, base: Option<&Url>) -> Result<(), Pa
     });
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
-    a.body_html = if raw_html {
-        super::sanitize::sanitize_html(&html, base)
-    } else {
-        super::sanitize::sanitize_markdown_html(&html, base)
-    };
     if raw_html {
+        a.body_html = super::sanitize::sanitize_html(&html, base);
         // Text inside raw HTML blocks (`<p>…</p>` of a WordPress export)
         // reaches pulldown-cmark as markup, not text: read the text from
         // the sanitized body instead, as the HTML parser reads a page's.
         a.body_text = super::html::text::blocks(&a.body_html).join("\n\n");
+    } else {
+        a.body_html = super::sanitize::sanitize_markdown_html(&html, base);
     }
     a.title = super::clean_text(&a.title).trim().to_string();
     Ok(())
