@@ -91,8 +91,8 @@ pub fn strip_xml_invalid(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// `s` with anything that looks like a markup tag (`<` then a letter, `/`,
-/// `!` or `?`, up to the next `>`) replaced by a space; a `<` that starts no
-/// tag ("x < 3") stays. Titles, standfirsts and captions are plain text by
+/// `!` or `?`, up to the next `>`) removed: inline tags without a trace,
+/// others replaced by a space; a `<` that starts no tag ("x < 3") stays. Titles, standfirsts and captions are plain text by
 /// contract, so a tag in one (a JSON-LD headline with `<em>`, a front-matter
 /// title with `<b>`) is a leftover of the source's own markup: feeds and
 /// digests both drop it this way, and so show the same title.

@@ -106,9 +106,9 @@ pub fn parse(input: &[u8], ctx: &Context<'_>) -> Result<Article, ParseError> {
 /// How many teasers a page is made of, when it is a listing (a category,
 /// tag, search or home page of an archived site) rather than an article:
 /// three or more top-level `<article>` elements each headed by a link, none
-/// holding half of their text, together holding at least half of the page's,
-/// and nothing on the page saying it is an article or giving a date. Real article pages list related stories as
-/// `<article>` teasers too (21 of the 181 pages of the Article Extraction
+/// holding half of their text, together holding at least half of the
+/// page's, and nothing on the page saying it is an article or giving a date.
+/// Real article pages list related stories as `<article>` teasers too (21 of the 181 pages of the Article Extraction
 /// Benchmark have three or more, one holding only 16% of their text), but
 /// every one of those says it is an article in its metadata.
 fn listing_teasers(doc: &Html, meta: &metadata::Meta) -> Option<usize> {
