@@ -226,15 +226,41 @@ fn sniff_delimiter(bytes: &[u8]) -> u8 {
     seps[best]
 }
 
-/// The 1-based line a record starts on. The csv crate's own line count is
+/// The 1-based lines records start on. The csv crate's own line count is
 /// one short after every CRLF line end (Windows exports), and its record
-/// offset may point at the LF of the previous CRLF, so count from the bytes.
-fn line_of(bytes: &[u8], pos: &csv::Position) -> u64 {
-    let mut start = usize::try_from(pos.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
-    while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
-        start += 1;
+/// offset may point at the LF of the previous CRLF, so lines are counted
+/// from the bytes: from where the last asked-for record started, since
+/// records come in order (counting from the top for each one made a large
+/// import quadratic).
+struct Lines<'a> {
+    bytes: &'a [u8],
+    /// Byte offset and line of the last record asked for.
+    at: usize,
+    line: u64,
+}
+
+impl<'a> Lines<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Lines {
+            bytes,
+            at: 0,
+            line: 1,
+        }
     }
-    1 + bytes[..start].iter().filter(|&&b| b == b'\n').count() as u64
+
+    fn of(&mut self, pos: &csv::Position) -> u64 {
+        let bytes = self.bytes;
+        let mut start = usize::try_from(pos.byte()).map_or(bytes.len(), |b| b.min(bytes.len()));
+        while matches!(bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start < self.at {
+            (self.at, self.line) = (0, 1);
+        }
+        self.line += memchr::memchr_iter(b'\n', &bytes[self.at..start]).count() as u64;
+        self.at = start;
+        self.line
+    }
 }
 
 struct Row {
@@ -322,17 +348,17 @@ fn import(
     let mut bad = 0usize;
     let mut order: Vec<String> = Vec::new();
     let mut merged: HashMap<String, Row> = HashMap::new();
+    let mut lines = Lines::new(&bytes);
     for rec in rdr.records() {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| line_of(&bytes, p));
+                let line = e.position().map_or(0, |p| lines.of(p));
                 report_file_error(&format!("{shown}:{line}"), &format!("unreadable row: {e}"));
                 bad += 1;
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| line_of(&bytes, p));
         if rec.iter().all(str::is_empty) {
             continue;
         }
@@ -358,6 +384,7 @@ fn import(
         ) {
             Ok(r) => r,
             Err(msg) => {
+                let line = rec.position().map_or(0, |p| lines.of(p));
                 report_file_error(&format!("{shown}:{line}"), &msg);
                 bad += 1;
                 continue;
